@@ -1,0 +1,17 @@
+namespace ProfilePipeline.Domain.Events;
+
+/// <summary>A record the pipeline refused, with the reason and the original payload.</summary>
+public sealed record DeadLetter(SourcePosition Position, string Reason, string Detail, string Payload);
+
+/// <summary>The reasons a record is dead-lettered. Stable strings: dashboards and the dead-letter topic key on them.</summary>
+public static class DeadLetterReasons
+{
+    public const string Unreadable = "unreadable";
+    public const string MissingField = "missing_field";
+    public const string UnknownType = "unknown_type";
+    public const string BadTimestamp = "bad_timestamp";
+    public const string FutureTimestamp = "future_timestamp";
+    public const string BadNumber = "bad_number";
+    public const string TooLarge = "too_large";
+    public const string Late = "late";
+}

@@ -1,0 +1,30 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ProfilePipeline.Domain.Privacy;
+
+/// <summary>
+/// Keyed hash (HMAC-SHA256, first 128 bits, hex) of user ids and personal fields.
+/// The same key always maps the same input to the same pseudonym, so profiles stay joinable;
+/// without the key the raw value cannot be recovered or guessed by hashing candidates.
+/// </summary>
+public sealed class Pseudonymizer
+{
+    private readonly byte[] _key;
+
+    public Pseudonymizer(string key)
+    {
+        if (string.IsNullOrWhiteSpace(key) || Encoding.UTF8.GetByteCount(key) < 16)
+            throw new ArgumentException("The pseudonymisation key must be at least 16 bytes long.", nameof(key));
+        _key = Encoding.UTF8.GetBytes(key);
+    }
+
+    public string Pseudonymize(string value)
+    {
+        Span<byte> input = stackalloc byte[Encoding.UTF8.GetMaxByteCount(Math.Min(value.Length, 256))];
+        var bytes = value.Length <= 256 ? input[..Encoding.UTF8.GetBytes(value, input)] : Encoding.UTF8.GetBytes(value);
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(_key, bytes, hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+}

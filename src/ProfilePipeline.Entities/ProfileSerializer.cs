@@ -1,0 +1,40 @@
+using Akka.Actor;
+using Akka.Serialization;
+using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Domain.Serialization;
+
+namespace ProfilePipeline.Entities;
+
+/// <summary>
+/// Binary serializer for everything the entity persists, with short string manifests that name the type and
+/// its layout version ("BR1" = BehaviorsRecorded layout 1). A new layout gets a new manifest; old ones stay readable.
+/// </summary>
+public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = 7101;
+    private const string BehaviorsRecordedManifest = "BR1";
+    private const string SnapshotManifest = "PS1";
+
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) => o switch
+    {
+        BehaviorsRecorded => BehaviorsRecordedManifest,
+        ProfileSnapshot => SnapshotManifest,
+        _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {o.GetType()}"),
+    };
+
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        BehaviorsRecorded recorded => BehaviorEventCodec.ToBytes(recorded),
+        ProfileSnapshot snapshot => snapshot.State,
+        _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {obj.GetType()}"),
+    };
+
+    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
+    {
+        BehaviorsRecordedManifest => BehaviorEventCodec.BehaviorsRecordedFromBytes(bytes),
+        SnapshotManifest => new ProfileSnapshot(bytes),
+        _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProfileSerializer)}"),
+    };
+}

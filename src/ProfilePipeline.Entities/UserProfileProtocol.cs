@@ -1,0 +1,26 @@
+using System.Collections.Immutable;
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Profile;
+
+namespace ProfilePipeline.Entities;
+
+/// <summary>Messages addressed to one user's profile entity.</summary>
+public interface IWithUserId
+{
+    string UserId { get; }
+}
+
+/// <summary>Record a micro-batch of one user's events, in source order. Replied to with <see cref="BehaviorsAcknowledged"/>.</summary>
+public sealed record RecordBehaviors(string UserId, ImmutableArray<BehaviorEvent> Events) : IWithUserId;
+
+/// <summary>What became of each event of a <see cref="RecordBehaviors"/>, and the profile's features afterwards.</summary>
+public sealed record BehaviorsAcknowledged(string UserId, ImmutableArray<EventOutcome> Outcomes, ProfileFeatures Features);
+
+/// <summary>Ask for the current features without changing anything.</summary>
+public sealed record GetProfile(string UserId) : IWithUserId;
+
+/// <summary>The reply to <see cref="GetProfile"/>; <see cref="Features"/> is null for a user with no events.</summary>
+public sealed record ProfileReply(string UserId, ProfileFeatures? Features);
+
+/// <summary>A snapshot of <see cref="ProfileState"/> in its own binary layout (the entity decodes it with its settings).</summary>
+public sealed record ProfileSnapshot(byte[] State);

@@ -1,0 +1,40 @@
+using Akka.Configuration;
+using ProfilePipeline.Domain.Profile;
+
+namespace ProfilePipeline.Entities;
+
+/// <summary>Entity settings, bound from <c>profile-pipeline.profile</c> in HOCON.</summary>
+public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEvery, int NumberOfShards)
+{
+    public static UserProfileSettings FromConfig(Config config)
+    {
+        var c = config.GetConfig("profile-pipeline.profile")
+                ?? throw new ConfigurationException("missing section profile-pipeline.profile");
+        var weights = c.GetDoubleList("affinity-weights");
+        var profile = new ProfileSettings
+        {
+            AffinityHalfLife = c.GetTimeSpan("affinity-half-life"),
+            AffinityCapacity = c.GetInt("affinity-capacity"),
+            TopK = c.GetInt("top-k"),
+            SessionGap = c.GetTimeSpan("session-gap"),
+            AllowedLateness = c.GetTimeSpan("allowed-lateness"),
+            RecentEventIds = c.GetInt("recent-event-ids"),
+            DistinctCapacity = c.GetInt("distinct-capacity"),
+            SourceCapacity = c.GetInt("source-capacity"),
+            AffinityWeights = [.. weights],
+        };
+        try
+        {
+            profile.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException(e.Message);
+        }
+        var snapshotEvery = c.GetInt("snapshot-every");
+        var shards = c.GetInt("number-of-shards");
+        if (snapshotEvery < 1 || shards < 1)
+            throw new ConfigurationException("profile-pipeline.profile: snapshot-every and number-of-shards must be positive");
+        return new UserProfileSettings(profile, snapshotEvery, shards);
+    }
+}

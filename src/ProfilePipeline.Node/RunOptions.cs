@@ -1,0 +1,39 @@
+namespace ProfilePipeline.Node;
+
+/// <summary>What `run` was asked to do.</summary>
+public sealed record RunOptions
+{
+    public string DataDirectory { get; init; } = "data";
+    public string? Input { get; init; }
+    public string Format { get; init; } = "jsonl";
+    public string? Map { get; init; }
+    public long Events { get; init; } = 100_000;
+    public int Users { get; init; } = 10_000;
+    public ulong Seed { get; init; } = 42;
+    public double MalformedShare { get; init; } = 0.005;
+    public double DuplicateShare { get; init; } = 0.01;
+    public string? Catalogue { get; init; }
+    public string? UserAttributes { get; init; }
+    public string? ConfigFile { get; init; }
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>What a run did, printed at the end and returned to tests.</summary>
+public sealed record RunSummary(
+    string SourceId,
+    long Read,
+    long Applied,
+    long Duplicates,
+    long Redelivered,
+    long DeadLetters,
+    IReadOnlyDictionary<string, long> DeadLettersByReason,
+    long ProfilesWritten,
+    long UnknownItems,
+    long Users,
+    TimeSpan Elapsed,
+    TimeSpan LatencyP50,
+    TimeSpan LatencyP99,
+    bool Drained)
+{
+    public double EventsPerSecond => Elapsed.TotalSeconds > 0 ? Read / Elapsed.TotalSeconds : 0;
+}

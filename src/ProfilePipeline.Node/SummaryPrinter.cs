@@ -1,0 +1,30 @@
+using ProfilePipeline.Streams;
+
+namespace ProfilePipeline.Node;
+
+public static class SummaryPrinter
+{
+    public static void Print(RunSummary s, PipelineMetrics metrics, string dataDirectory, TextWriter console)
+    {
+        console.WriteLine();
+        console.WriteLine(s.Drained ? "Drained on request; the next run resumes after the checkpoint." : "Input exhausted.");
+        console.WriteLine($"  source            {s.SourceId}");
+        console.WriteLine($"  records read      {s.Read:N0} in {s.Elapsed.TotalSeconds:N1} s ({s.EventsPerSecond:N0} events/s)");
+        console.WriteLine($"  events applied    {s.Applied:N0}");
+        console.WriteLine($"  duplicates        {s.Duplicates:N0}");
+        console.WriteLine($"  already applied   {s.Redelivered:N0}");
+        console.WriteLine($"  dead letters      {s.DeadLetters:N0}{Reasons(s)}");
+        console.WriteLine($"  unknown items     {s.UnknownItems:N0}");
+        console.WriteLine($"  users updated     {s.Users:N0}");
+        console.WriteLine($"  profile updates   {s.ProfilesWritten:N0}");
+        console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
+        if (metrics.MaxEventTime is { } t)
+            console.WriteLine($"  newest event time {DateTimeOffset.FromUnixTimeMilliseconds(t):O}");
+        console.WriteLine($"  outputs           {Path.Combine(dataDirectory, OutputFiles.ProfilesFile)}");
+        console.WriteLine($"                    {Path.Combine(dataDirectory, OutputFiles.DeadLettersFile)}");
+    }
+
+    private static string Reasons(RunSummary s) => s.DeadLettersByReason.Count == 0
+        ? ""
+        : " (" + string.Join(", ", s.DeadLettersByReason.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:N0}")) + ")";
+}

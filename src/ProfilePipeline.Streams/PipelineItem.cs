@@ -1,0 +1,30 @@
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Domain.Scoring;
+
+namespace ProfilePipeline.Streams;
+
+/// <summary>
+/// One input record on its way through the graph. Every record stays in the stream to the end, in source
+/// order, whatever becomes of it, so that the sink can checkpoint "everything up to this offset is done".
+/// </summary>
+public sealed record PipelineItem(SourcePosition Position, long EnteredAtTicks)
+{
+    public RawBehavior? Raw { get; init; }
+    public BehaviorEvent? Event { get; init; }
+    public UserAttributes? Attributes { get; init; }
+    public bool ItemKnown { get; init; } = true;
+
+    /// <summary>Set when the record is refused; it then goes to the dead letters and nowhere else.</summary>
+    public DeadLetter? DeadLetter { get; init; }
+
+    /// <summary>Set by the clean stage for an event id it saw moments ago; the entity dedups the rest.</summary>
+    public bool DroppedAsDuplicate { get; init; }
+
+    public EventOutcome? Outcome { get; init; }
+
+    /// <summary>The profile after the update this record completed (only on the last record of a user's batch).</summary>
+    public ProfileFeatures? Features { get; init; }
+
+    public ScoredProfile? Profile { get; init; }
+}

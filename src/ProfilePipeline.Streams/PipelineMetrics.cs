@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace ProfilePipeline.Streams;
+
+/// <summary>Counters the graph updates and the progress display, the summary and the admin endpoint read. Thread-safe.</summary>
+public sealed class PipelineMetrics
+{
+    private long _read;
+    private long _accepted;
+    private long _applied;
+    private long _redelivered;
+    private long _duplicates;
+    private long _deadLetters;
+    private long _profilesWritten;
+    private long _unknownItems;
+    private long _completed;
+    private long _maxEventTime = long.MinValue;
+    private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
+    private readonly LatencyHistogram _latency = new();
+    private readonly HashSet<string> _users = new(StringComparer.Ordinal);
+    private long _userCount;
+
+    public long Read => Interlocked.Read(ref _read);
+    public long Accepted => Interlocked.Read(ref _accepted);
+    public long Applied => Interlocked.Read(ref _applied);
+    public long Redelivered => Interlocked.Read(ref _redelivered);
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+    public long DeadLetters => Interlocked.Read(ref _deadLetters);
+    public long ProfilesWritten => Interlocked.Read(ref _profilesWritten);
+    public long UnknownItems => Interlocked.Read(ref _unknownItems);
+    public long Completed => Interlocked.Read(ref _completed);
+    public long? MaxEventTime => Interlocked.Read(ref _maxEventTime) is var t && t == long.MinValue ? null : t;
+    public IReadOnlyDictionary<string, long> DeadLettersByReason => _deadLettersByReason;
+    public LatencyHistogram Latency => _latency;
+
+    /// <summary>Distinct users whose profile was updated by this process.</summary>
+    public long Users => Interlocked.Read(ref _userCount);
+
+    internal void RecordRead() => Interlocked.Increment(ref _read);
+
+    internal void RecordAccepted(long eventTime, bool itemKnown)
+    {
+        Interlocked.Increment(ref _accepted);
+        if (!itemKnown)
+            Interlocked.Increment(ref _unknownItems);
+        long seen;
+        while (eventTime > (seen = Interlocked.Read(ref _maxEventTime))
+               && Interlocked.CompareExchange(ref _maxEventTime, eventTime, seen) != seen)
+        {
+        }
+    }
+
+    internal void RecordCompleted(PipelineItem item)
+    {
+        Interlocked.Increment(ref _completed);
+        if (item.DeadLetter is { } dead)
+        {
+            Interlocked.Increment(ref _deadLetters);
+            _deadLettersByReason.AddOrUpdate(dead.Reason, 1, (_, n) => n + 1);
+        }
+        if (item.DroppedAsDuplicate || item.Outcome == Domain.Profile.EventOutcome.Duplicate)
+            Interlocked.Increment(ref _duplicates);
+        if (item.Outcome == Domain.Profile.EventOutcome.Applied)
+        {
+            Interlocked.Increment(ref _applied);
+            // Only the single sink thread records completions, so the set needs no lock.
+            if (_users.Add(item.Event!.UserId))
+                Interlocked.Increment(ref _userCount);
+        }
+        if (item.Outcome == Domain.Profile.EventOutcome.Redelivered)
+            Interlocked.Increment(ref _redelivered);
+        if (item.Profile is not null)
+            Interlocked.Increment(ref _profilesWritten);
+        _latency.Record(Stopwatch.GetElapsedTime(item.EnteredAtTicks));
+    }
+}

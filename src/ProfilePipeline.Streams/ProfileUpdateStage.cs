@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Akka;
+using Akka.Actor;
+using Akka.Streams.Dsl;
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Entities;
+
+namespace ProfilePipeline.Streams;
+
+public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay, int Parallelism, TimeSpan AskTimeout);
+
+/// <summary>
+/// Sends events to their users' entities in micro-batches: records close together are grouped, each user's
+/// events of a group travel in one message and are persisted as one journal entry, and up to
+/// <see cref="ProfileUpdateSettings.Parallelism"/> groups are in flight. Output order is input order.
+/// </summary>
+public static class ProfileUpdateStage
+{
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings) =>
+        Flow.Create<PipelineItem>()
+            .GroupedWithin(settings.MaxBatch, settings.MaxBatchDelay)
+            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings.AskTimeout))
+            .SelectMany(items => items);
+
+    private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, TimeSpan timeout)
+    {
+        var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i].Event is not { } e)
+                continue;
+            if (!byUser.TryGetValue(e.UserId, out var indices))
+                byUser[e.UserId] = indices = [];
+            indices.Add(i);
+        }
+        if (byUser.Count == 0)
+            return batch;
+
+        var asks = byUser.Select(kv => (Indices: kv.Value, Reply: region.Ask<BehaviorsAcknowledged>(
+            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), timeout))).ToList();
+        await Task.WhenAll(asks.Select(a => a.Reply)).ConfigureAwait(false);
+
+        foreach (var (indices, reply) in asks)
+        {
+            var ack = await reply.ConfigureAwait(false);
+            var last = -1;
+            for (var j = 0; j < indices.Count; j++)
+            {
+                var i = indices[j];
+                var outcome = ack.Outcomes[j];
+                batch[i] = batch[i] with { Outcome = outcome };
+                if (outcome == EventOutcome.Late)
+                    batch[i] = batch[i] with { DeadLetter = LateLetter(batch[i], ack.Features) };
+                if (outcome is EventOutcome.Applied or EventOutcome.Redelivered)
+                    last = i;
+            }
+            // One profile update per user and batch; a redelivery republishes the current profile (at-least-once output).
+            if (last >= 0)
+                batch[last] = batch[last] with { Features = ack.Features };
+        }
+        return batch;
+    }
+
+    private static DeadLetter LateLetter(PipelineItem item, ProfileFeatures features) => LateLetter(item.Event!, item.Raw?.Payload ?? "", features);
+
+    private static DeadLetter LateLetter(BehaviorEvent e, string payload, ProfileFeatures features) => new(
+        e.Position,
+        DeadLetterReasons.Late,
+        $"event time {DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp):O} is older than the user's newest event "
+        + $"{DateTimeOffset.FromUnixTimeMilliseconds(features.AsOf):O} minus the allowed lateness",
+        payload);
+}

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using Akka;
+using Akka.Streams.Dsl;
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Generation;
+using ProfilePipeline.Domain.Import;
+
+namespace ProfilePipeline.Streams;
+
+/// <summary>Finite sources of input records: a file in one of the import formats, or the synthetic generator.</summary>
+public static class RecordSources
+{
+    /// <summary>
+    /// Lines of <paramref name="path"/> after the header; a record's offset is its data line number (0-based),
+    /// and records at or below <paramref name="resumeAfter"/> are skipped (already checkpointed).
+    /// </summary>
+    public static Source<PipelineItem, NotUsed> FromFile(string path, IRecordFormat format, string sourceId, long resumeAfter) =>
+        Source.FromEnumerator(() => ReadFile(path, format, sourceId, resumeAfter).GetEnumerator());
+
+    public static Source<PipelineItem, NotUsed> FromGenerator(GeneratorSettings settings, long resumeAfter)
+    {
+        var format = new JsonLinesFormat();
+        var sourceId = settings.SourceId;
+        return Source.FromEnumerator(() => new BehaviorGenerator(settings).Generate()
+            .Where(r => r.Offset > resumeAfter)
+            .Select(r => Item(format.Read(new SourcePosition(sourceId, r.Offset), r.Line)))
+            .GetEnumerator());
+    }
+
+    /// <summary>The id under which a file's progress is checkpointed and its offsets deduplicated.</summary>
+    public static string FileSourceId(string path, IRecordFormat format) => $"file:{format.Name}:{Path.GetFullPath(path)}";
+
+    private static IEnumerable<PipelineItem> ReadFile(string path, IRecordFormat format, string sourceId, long resumeAfter)
+    {
+        using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        if (format.HasHeader)
+            format.ReadHeader(reader.ReadLine());
+        long offset = -1;
+        while (reader.ReadLine() is { } line)
+        {
+            offset++;
+            if (offset <= resumeAfter || line.Length == 0)
+                continue;
+            yield return Item(format.Read(new SourcePosition(sourceId, offset), line));
+        }
+    }
+
+    private static PipelineItem Item(RawBehavior raw) => new(raw.Position, Stopwatch.GetTimestamp()) { Raw = raw };
+}
