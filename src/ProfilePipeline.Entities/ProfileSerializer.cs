@@ -15,6 +15,20 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     private const string BehaviorsRecordedManifest = "BR1";
     private const string SnapshotManifest = "PS1";
 
+    /// <summary>Binds everything the entity persists to this serializer; part of every node's configuration.</summary>
+    public static readonly Akka.Configuration.Config Configuration = Akka.Configuration.ConfigurationFactory.ParseString("""
+        akka.actor {
+          serializers.profile = "ProfilePipeline.Entities.ProfileSerializer, ProfilePipeline.Entities"
+          serialization-bindings {
+            "ProfilePipeline.Domain.Profile.BehaviorsRecorded, ProfilePipeline.Domain" = profile
+            "ProfilePipeline.Entities.ProfileSnapshot, ProfilePipeline.Entities" = profile
+          }
+          serialization-identifiers {
+            "ProfilePipeline.Entities.ProfileSerializer, ProfilePipeline.Entities" = 7101
+          }
+        }
+        """);
+
     public override int Identifier => Id;
 
     public override string Manifest(object o) => o switch

@@ -1,0 +1,51 @@
+using Akka.Configuration;
+using ProfilePipeline.Entities;
+
+namespace ProfilePipeline.Entities.Tests;
+
+/// <summary>A fresh SQLite database file (WAL) per test class, deleted afterwards.</summary>
+public sealed class SqliteJournalFixture : IDisposable
+{
+    public SqliteJournalFixture()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "pp-entity-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(Directory);
+        DatabasePath = Path.Combine(Directory, "journal.db");
+    }
+
+    public string Directory { get; }
+
+    public string DatabasePath { get; }
+
+    public Config Config(int snapshotEvery) => ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            profile-pipeline.profile {
+              affinity-half-life = 7d
+              affinity-capacity = 32
+              top-k = 5
+              session-gap = 30m
+              allowed-lateness = 1h
+              recent-event-ids = 64
+              distinct-capacity = 256
+              source-capacity = 8
+              affinity-weights = [1.0, 1.0, 0.5, 3.0, 0.0, 2.0, 5.0]
+              snapshot-every = {{snapshotEvery}}
+              number-of-shards = 10
+            }
+            """)
+        .WithFallback(ProfileSerializer.Configuration)
+        .WithFallback(PersistenceConfig.Sqlite(DatabasePath));
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a finalizing connection; the temp folder is cleaned by the OS.
+        }
+    }
+}
