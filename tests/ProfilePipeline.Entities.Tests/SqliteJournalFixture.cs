@@ -17,6 +17,9 @@ public sealed class SqliteJournalFixture : IDisposable
 
     public string DatabasePath { get; }
 
+    /// <summary>The snapshot store's file, beside the journal (see PersistenceConfig.Sqlite).</summary>
+    public string SnapshotDatabasePath => Path.Combine(Directory, "journal-snapshots.db");
+
     public Config Config(int snapshotEvery) => ConfigurationFactory.ParseString($$"""
             akka.loglevel = WARNING
             profile-pipeline.profile {

@@ -88,7 +88,8 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
 
     private long CountRows(string table, string persistenceId)
     {
-        using var connection = new SqliteConnection($"Data Source={_db.DatabasePath}");
+        var file = table == "snapshot" ? _db.SnapshotDatabasePath : _db.DatabasePath;
+        using var connection = new SqliteConnection($"Data Source={file}");
         connection.Open();
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = $id";
