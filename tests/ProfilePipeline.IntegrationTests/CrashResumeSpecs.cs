@@ -1,0 +1,102 @@
+using ProfilePipeline.Domain.Generation;
+
+namespace ProfilePipeline.IntegrationTests;
+
+/// <summary>
+/// The node process is stopped at random points, gracefully (Ctrl+C) once and with SIGKILL several times,
+/// and restarted on the same store and input; the end state must be exactly that of an uninterrupted run.
+/// </summary>
+[Collection(nameof(PipelineRuns))]
+public sealed class CrashResumeSpecs
+{
+    private static readonly GeneratorSettings Stream = new()
+    {
+        Events = 60_000, Users = 3_000, Seed = 77, MalformedShare = 0.01, DuplicateShare = 0.02,
+    };
+
+    [Fact]
+    public async Task A_run_killed_at_random_points_and_restarted_ends_with_exactly_the_ground_truth()
+    {
+        var folder = TestData.NewFolder("crash");
+        var data = Path.Combine(folder, "data");
+        var records = TestData.WriteGenerated(Stream, folder);
+        var truth = TestData.TruthOf(Stream, records);
+        string[] run =
+        [
+            "run", "--input", Path.Combine(folder, "events.jsonl"), "--format", "jsonl",
+            "--catalogue", Path.Combine(folder, "items.csv"), "--user-attributes", Path.Combine(folder, "users.csv"),
+            "--data-dir", data, "--progress-seconds", "0.5",
+        ];
+        var random = new Random(20261122);
+        var interruptions = new List<string>();
+
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            using var node = NodeProcess.Start(run);
+            var checkpointed = await WaitForCheckpointAdvanceAsync(data, node, TimeSpan.FromSeconds(60));
+            // The kill point: a random moment after this run has made progress of its own.
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, 2500)));
+            if (node.HasExited)
+            {
+                interruptions.Add($"attempt {attempt}: finished before the interruption");
+                break;
+            }
+            if (attempt == 0)
+            {
+                node.Interrupt();
+                Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains("Drained on request", node.Output);
+                interruptions.Add($"attempt {attempt}: Ctrl+C after checkpoint {checkpointed}");
+            }
+            else
+            {
+                node.Kill();
+                interruptions.Add($"attempt {attempt}: SIGKILL after checkpoint {checkpointed}");
+            }
+        }
+
+        using (var final = NodeProcess.Start(run))
+            Assert.True(await final.WaitForExitAsync(TimeSpan.FromMinutes(5)) == 0, final.Output);
+
+        var differences = ProfileOutputs.Differences(truth, ProfileOutputs.LatestProfiles(data));
+        Assert.True(differences.Count == 0,
+            $"{string.Join("; ", interruptions)}\n{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
+        // Outputs are cut back to the checkpoint on restart, so no dead letter is written twice.
+        var deadLetters = ProfileOutputs.DeadLetters(data).Select(d => d.GetProperty("offset").GetInt64()).ToList();
+        Assert.Equal(truth.MalformedOffsets.Order(), deadLetters.Order());
+        Assert.True(interruptions.Count(i => i.Contains("SIGKILL", StringComparison.Ordinal)) >= 2, string.Join("; ", interruptions));
+    }
+
+    /// <summary>Waits until the checkpoint has moved past where it was when this process started.</summary>
+    private static async Task<long> WaitForCheckpointAdvanceAsync(string data, NodeProcess node, TimeSpan timeout)
+    {
+        var path = Path.Combine(data, "checkpoint.json");
+        var before = ReadOffset(path);
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline && !node.HasExited)
+        {
+            var now = ReadOffset(path);
+            if (now > before)
+                return now;
+            await Task.Delay(TimeSpan.FromMilliseconds(50));
+        }
+        if (node.HasExited)
+            return ReadOffset(path);
+        throw new TimeoutException($"no checkpoint progress within {timeout}:\n{node.Output}");
+    }
+
+    private static long ReadOffset(string path)
+    {
+        try
+        {
+            if (!File.Exists(path))
+                return -1;
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+            return json.RootElement.GetProperty("Sources").EnumerateObject().Select(p => p.Value.GetInt64()).DefaultIfEmpty(-1).Max();
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException)
+        {
+            return -1; // being replaced right now
+        }
+    }
+}
