@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node;
@@ -19,6 +20,31 @@ public static class GraphConfig
             g.GetTimeSpan("output-interval"));
         if (settings.Update.MaxBatch < 1 || settings.Update.Parallelism < 1 || settings.ScoreBatch < 1 || settings.OutputBatch < 1)
             throw new ConfigurationException("profile-pipeline.graph: batch sizes and parallelism must be positive");
+        return settings;
+    }
+
+    public static ScoringSettings Scoring(Config config)
+    {
+        var c = config.GetConfig("profile-pipeline.scoring") ?? throw new ConfigurationException("missing section profile-pipeline.scoring");
+        var settings = new ScoringSettings
+        {
+            HighFrequencyPurchases30d = c.GetInt("high-frequency-purchases-30d"),
+            BigSpender30d = c.GetDecimal("big-spender-30d"),
+            BargainMaxAverageOrder = c.GetDecimal("bargain-max-average-order"),
+            BargainMinPurchases = c.GetInt("bargain-min-purchases"),
+            EnthusiastTopShare = c.GetDouble("enthusiast-top-share"),
+            EnthusiastMinEvents = c.GetInt("enthusiast-min-events"),
+            CartAbandonAfter = c.GetTimeSpan("cart-abandon-after"),
+            WindowShopperViews30d = c.GetInt("window-shopper-views-30d"),
+            NewUserPeriod = c.GetTimeSpan("new-user-period"),
+            NewUserMaxEvents = c.GetInt("new-user-max-events"),
+            DormancyGap = c.GetTimeSpan("dormancy-gap"),
+            RecencyDays = [.. c.GetDoubleList("rfm-recency-days")],
+            FrequencyPurchases = [.. c.GetLongList("rfm-frequency-purchases")],
+            MonetarySpend = [.. c.GetDoubleList("rfm-monetary-spend").Select(v => (decimal)v)],
+        };
+        if (settings.RecencyDays.Length != 4 || settings.FrequencyPurchases.Length != 4 || settings.MonetarySpend.Length != 4)
+            throw new ConfigurationException("profile-pipeline.scoring: each rfm-* list needs 4 ascending bounds");
         return settings;
     }
 

@@ -39,9 +39,9 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var parts = new ProfileGraphParts(
             new BehaviorCleaner(pseudonymizer, GraphConfig.Cleaner(config), () => DateTimeOffset.UtcNow),
-            sideData,
+            sideData.Current,
             node.Profiles,
-            new ProfileScorer(ScoringSettings.Default),
+            new ProfileScorer(GraphConfig.Scoring(config)),
             new ModelHolder(RuleBasedPropensityModel.Instance),
             outputs,
             metrics);
@@ -53,7 +53,11 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         {
             var progress = new ProgressReporter(metrics, console);
             while (await Task.WhenAny(completion, Task.Delay(options.ProgressInterval, CancellationToken.None)).ConfigureAwait(false) != completion)
+            {
                 progress.Report(stopwatch.Elapsed);
+                if (sideData.ReloadIfChanged() is { } reloaded)
+                    console.WriteLine(reloaded);
+            }
             await completion.ConfigureAwait(false);
         }
         stopwatch.Stop();
@@ -64,7 +68,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         return summary;
     }
 
-    private (Func<long, Source<PipelineItem, NotUsed>> Source, string SourceId, SideData SideData) PrepareSource(
+    private (Func<long, Source<PipelineItem, NotUsed>> Source, string SourceId, SideDataFiles SideData) PrepareSource(
         string dataDirectory, Pseudonymizer pseudonymizer)
     {
         if (options.Input is { } input)
@@ -75,8 +79,8 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             using (var reader = new StreamReader(input))
                 format.ReadHeader(format.HasHeader ? reader.ReadLine() : null);
             var sourceId = RecordSources.FileSourceId(input, format);
-            var side = LoadSideData(options.Catalogue, options.UserAttributes, pseudonymizer);
-            return (resumeAfter => RecordSources.FromFile(input, RecordFormats.Create(options.Format, options.Map), sourceId, resumeAfter), sourceId, side);
+            var side = new SideDataFiles(options.Catalogue, options.UserAttributes, pseudonymizer);
+            return (resumeAfter => RecordSources.FromFile(input, format, sourceId, resumeAfter), sourceId, side);
         }
 
         var generator = new GeneratorSettings
@@ -100,10 +104,6 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         }
         console.WriteLine($"generating {generator.Events:N0} events for {generator.Users:N0} users (seed {generator.Seed})");
         return (resumeAfter => RecordSources.FromGenerator(generator, resumeAfter), generator.SourceId,
-            LoadSideData(catalogue, users, pseudonymizer));
+            new SideDataFiles(catalogue, users, pseudonymizer));
     }
-
-    private static SideData LoadSideData(string? catalogue, string? users, Pseudonymizer pseudonymizer) => new(
-        catalogue is null ? ItemCatalogue.Empty : ItemCatalogue.LoadCsv(catalogue),
-        users is null ? UserDirectory.Empty : UserDirectory.LoadCsv(users, pseudonymizer));
 }

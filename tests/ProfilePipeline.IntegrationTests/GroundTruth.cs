@@ -71,10 +71,14 @@ public sealed class GroundTruth
         var price = Text("price") is { } p ? decimal.Parse(p, CultureInfo.InvariantCulture) : known?.Price ?? 0m;
         var quantity = Text("quantity") is { } q ? int.Parse(q, CultureInfo.InvariantCulture) : 1;
         var type = Text("type")!;
-        var user = Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(Text("userId")!)).AsSpan(0, 16));
+        var user = Pseudonym(key, Text("userId")!);
         return new Event(Text("eventId")!, user, type, time, item, Text("categoryId") ?? known?.CategoryId,
             known?.Brand.ToLowerInvariant(), type == "purchase" ? price * quantity : 0m);
     }
+
+    /// <summary>HMAC-SHA256 of the raw id, first 16 bytes in hex: the documented pseudonym.</summary>
+    public static string Pseudonym(byte[] key, string rawUserId) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(rawUserId)).AsSpan(0, 16));
 
     private static Profile Build(string user, List<Event> events)
     {

@@ -1,6 +1,6 @@
 namespace ProfilePipeline.Domain.Scoring;
 
-/// <summary>Thresholds of the rule-based tags and RFM scores. Defaults in config/profilepipeline.conf.</summary>
+/// <summary>Thresholds of the rule-based tags and RFM scores, bound from profile-pipeline.scoring (config/profilepipeline.conf).</summary>
 public sealed record ScoringSettings
 {
     public int HighFrequencyPurchases30d { get; init; } = 3;
