@@ -10,7 +10,10 @@ Task("Build").IsDependentOn("Restore").Does(() =>
 
 // The README's test command, exactly what .ci/run runs.
 Task("Test").IsDependentOn("Build").Does(() =>
-    DotNetTest(solution, new DotNetTestSettings { Configuration = configuration, NoRestore = true, NoBuild = true }));
+    DotNetTest(solution, new DotNetTestSettings
+    {
+        Configuration = configuration, NoRestore = true, NoBuild = true, Loggers = ["console;verbosity=normal"],
+    }));
 
 // A generated million-event run of the whole pipeline on the embedded default (the benchmark issue grows this).
 Task("Bench").IsDependentOn("Build").Does(() =>
