@@ -14,6 +14,7 @@ public static class NodeCommands
         var root = new RootCommand("ProfilePipeline: real-time user profiles from behaviour events.");
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(GenerateCommand());
+        root.Subcommands.Add(ProduceCommand.Build());
         return root;
     }
 
@@ -33,10 +34,12 @@ public static class NodeCommands
         var userAttributes = new Option<string?>("--user-attributes") { Description = "User attributes CSV: userId,ageBand,gender,region,registeredAt." };
         var config = new Option<string?>("--config") { Description = "A HOCON file overriding config/profilepipeline.conf." };
         var progress = new Option<double>("--progress-seconds") { Description = "Seconds between progress lines.", DefaultValueFactory = _ => defaults.ProgressInterval.TotalSeconds };
+        var kafka = new Option<string?>("--kafka") { Description = "Consume from and publish to Kafka at these bootstrap servers, or \"embedded\" for an in-process mock broker fed from --input or the generator." };
+        var follow = new Option<bool>("--follow") { Description = "With --kafka embedded: keep consuming after the input is loaded and processed." };
 
         var command = new Command("run", "Run the pipeline until the input is exhausted (Ctrl+C drains and stops).")
         {
-            dataDir, input, format, map, events, users, seed, malformed, duplicates, catalogue, userAttributes, config, progress,
+            dataDir, input, format, map, events, users, seed, malformed, duplicates, catalogue, userAttributes, config, progress, kafka, follow,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -55,6 +58,9 @@ public static class NodeCommands
                 UserAttributes = result.GetValue(userAttributes),
                 ConfigFile = result.GetValue(config),
                 ProgressInterval = TimeSpan.FromSeconds(Math.Max(0.1, result.GetValue(progress))),
+                Kafka = result.GetValue(kafka),
+                // An external broker is a stream without end; only the embedded one is fed a finite input.
+                Follow = result.GetValue(follow) || (result.GetValue(kafka) is { } k && k != RunOptions.EmbeddedKafka),
             };
             return await Guard(() => new PipelineRunner(options, Console.Out).RunAsync(cancellation)).ConfigureAwait(false);
         });

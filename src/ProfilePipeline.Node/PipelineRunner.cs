@@ -1,20 +1,22 @@
 using System.Diagnostics;
 using Akka;
+using Akka.Configuration;
 using Akka.Streams;
 using Akka.Streams.Dsl;
-using ProfilePipeline.Domain.Enrichment;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Generation;
 using ProfilePipeline.Domain.Import;
 using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Kafka;
 using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node;
 
 /// <summary>
-/// The `run` command: starts the node, runs the graph over the chosen source until it is exhausted (or a drain
-/// is requested), shows progress and returns the summary. Resumes after the source's checkpoint.
+/// The `run` command: starts the node and runs the graph, on files (until the input is exhausted; resumes after
+/// the checkpoint) or on Kafka (until drained; resumes after the group's committed offsets). Shows progress and
+/// returns the summary.
 /// </summary>
 public sealed class PipelineRunner(RunOptions options, TextWriter console)
 {
@@ -28,59 +30,120 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         if (key == NodeConfig.DefaultPseudonymKey)
             console.WriteLine("warning: using the development pseudonymisation key; set PROFILE_PIPELINE_PSEUDONYM_KEY in production");
         var pseudonymizer = new Pseudonymizer(key);
-
-        var (source, sourceId, sideData) = PrepareSource(dataDirectory, pseudonymizer);
+        var input = PrepareInput(dataDirectory, pseudonymizer);
         var metrics = new PipelineMetrics();
-        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), metrics);
-        var resumeAfter = outputs.Checkpoint.OffsetOf(sourceId);
-        if (resumeAfter >= 0)
-            console.WriteLine($"resuming {sourceId} after offset {resumeAfter}");
 
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var parts = new ProfileGraphParts(
             new BehaviorCleaner(pseudonymizer, GraphConfig.Cleaner(config), () => DateTimeOffset.UtcNow),
-            sideData.Current,
+            input.SideData.Current,
             node.Profiles,
             new ProfileScorer(GraphConfig.Scoring(config)),
             new ModelHolder(RuleBasedPropensityModel.Instance),
-            outputs,
             metrics);
+        var graph = GraphConfig.Graph(config);
         var stopwatch = Stopwatch.StartNew();
-        var (drainSwitch, completion) = ProfileGraph.Create(source(resumeAfter), parts, GraphConfig.Graph(config))
-            .Run(node.System.Materializer());
-        var drained = false;
-        await using (drain.Register(() => { drained = true; drainSwitch.Shutdown(); }))
-        {
-            var progress = new ProgressReporter(metrics, console);
-            while (await Task.WhenAny(completion, Task.Delay(options.ProgressInterval, CancellationToken.None)).ConfigureAwait(false) != completion)
-            {
-                progress.Report(stopwatch.Elapsed);
-                if (sideData.ReloadIfChanged() is { } reloaded)
-                    console.WriteLine(reloaded);
-            }
-            await completion.ConfigureAwait(false);
-        }
+        var drained = options.Kafka is null
+            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, drain).ConfigureAwait(false)
+            : await RunOnKafkaAsync(config, input, parts, graph, node, drain).ConfigureAwait(false);
         stopwatch.Stop();
-        var summary = new RunSummary(sourceId, metrics.Read, metrics.Applied, metrics.Duplicates, metrics.Redelivered,
-            metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten, metrics.UnknownItems,
-            metrics.Users, stopwatch.Elapsed, metrics.Latency.Quantile(0.5), metrics.Latency.Quantile(0.99), drained);
-        SummaryPrinter.Print(summary, metrics, dataDirectory, console);
+        var summary = new RunSummary(options.Kafka is null ? input.SourceId : $"kafka:{options.Kafka}", metrics.Read, metrics.Applied,
+            metrics.Duplicates, metrics.Redelivered, metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten,
+            metrics.UnknownItems, metrics.Users, stopwatch.Elapsed, metrics.Latency.Quantile(0.5), metrics.Latency.Quantile(0.99), drained);
+        SummaryPrinter.Print(summary, metrics, dataDirectory, options.Kafka is null, console);
         return summary;
     }
 
-    private (Func<long, Source<PipelineItem, NotUsed>> Source, string SourceId, SideDataFiles SideData) PrepareSource(
-        string dataDirectory, Pseudonymizer pseudonymizer)
+    private async Task<bool> RunOnFilesAsync(string dataDirectory, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
+        ClusterNode node, CancellationToken drain)
     {
-        if (options.Input is { } input)
+        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics);
+        var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
+        if (resumeAfter >= 0)
+            console.WriteLine($"resuming {input.SourceId} after offset {resumeAfter}");
+        var source = Source.FromEnumerator(() => input.Records(resumeAfter).Select(PipelineItemOf).GetEnumerator());
+        var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
+            .Run(node.System.Materializer());
+        var drained = false;
+        await using (drain.Register(() => { drained = true; drainSwitch.Shutdown(); }))
+            await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () => { }).ConfigureAwait(false);
+        return drained;
+    }
+
+    private async Task<bool> RunOnKafkaAsync(Config config, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
+        ClusterNode node, CancellationToken drain)
+    {
+        using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
+        var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!);
+        void Log(string line) => console.WriteLine(line);
+        long? expected = null;
+        using var producer = KafkaProducer.Create(kafka.Producer, Log);
+        if (embedded is not null)
         {
-            if (!File.Exists(input))
-                throw new FileNotFoundException($"--input {input} does not exist");
+            console.WriteLine($"embedded Kafka (librdkafka's mock cluster: for trying it out, not for production) at {embedded.BootstrapServers}");
+            console.WriteLine($"  watch it with: kcat -b {embedded.BootstrapServers.Split(',')[0]} -C -t {kafka.Topics.Profiles}");
+            expected = await KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain).ConfigureAwait(false);
+            console.WriteLine($"loaded {expected:N0} records into {kafka.Topics.Events}");
+        }
+        var materializer = node.System.Materializer();
+        var maxPayload = config.GetInt("profile-pipeline.clean.max-payload-bytes");
+        var (control, source) = KafkaRecordSource.Create(kafka.Consumer, maxPayload, Log).PreMaterialize(materializer);
+        var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval, Log);
+        var (_, _, completion) = ProfileGraph.Create(source, parts, outputs, graph).Run(materializer);
+        var drained = false;
+        var draining = new Lazy<Task>(() => control.DrainAndShutdownAsync(completion)); // thread-safe: Ctrl+C and the end of input may race
+        void Drain() => _ = draining.Value;
+        await using (drain.Register(() => { drained = true; Drain(); }))
+        {
+            await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () =>
+            {
+                if (expected is { } n && !options.Follow && parts.Metrics.Completed >= n)
+                    Drain();
+            }).ConfigureAwait(false);
+        }
+        Drain();
+        await draining.Value.ConfigureAwait(false);
+        producer.Flush(TimeSpan.FromSeconds(30));
+        return drained;
+    }
+
+    private async Task ShowProgressUntilAsync(Task completion, PipelineMetrics metrics, SideDataFiles sideData, Action onTick)
+    {
+        var progress = new ProgressReporter(metrics, console);
+        var started = Stopwatch.StartNew();
+        // Checks for the end of a finite Kafka input often; prints progress at the configured interval.
+        var tick = TimeSpan.FromMilliseconds(Math.Min(200, options.ProgressInterval.TotalMilliseconds));
+        var nextReport = options.ProgressInterval;
+        while (await Task.WhenAny(completion, Task.Delay(tick, CancellationToken.None)).ConfigureAwait(false) != completion)
+        {
+            onTick();
+            if (started.Elapsed < nextReport)
+                continue;
+            nextReport += options.ProgressInterval;
+            progress.Report(started.Elapsed);
+            if (sideData.ReloadIfChanged() is { } reloaded)
+                console.WriteLine(reloaded);
+        }
+        await completion.ConfigureAwait(false);
+    }
+
+    private static PipelineItem PipelineItemOf(RawBehavior raw) => new(raw.Position, Stopwatch.GetTimestamp()) { Raw = raw };
+
+    /// <summary>What to read: records from a position on, their source id, and the side data to join.</summary>
+    private sealed record Input(string SourceId, Func<long, IEnumerable<RawBehavior>> Records, bool IsCanonicalJson, SideDataFiles SideData);
+
+    private Input PrepareInput(string dataDirectory, Pseudonymizer pseudonymizer)
+    {
+        if (options.Input is { } path)
+        {
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"--input {path} does not exist");
             var format = RecordFormats.Create(options.Format, options.Map);
-            using (var reader = new StreamReader(input))
+            using (var reader = new StreamReader(path))
                 format.ReadHeader(format.HasHeader ? reader.ReadLine() : null);
-            var sourceId = RecordSources.FileSourceId(input, format);
-            var side = new SideDataFiles(options.Catalogue, options.UserAttributes, pseudonymizer);
-            return (resumeAfter => RecordSources.FromFile(input, format, sourceId, resumeAfter), sourceId, side);
+            var sourceId = RecordSources.FileSourceId(path, format);
+            return new Input(sourceId, resumeAfter => RecordSources.ReadFile(path, format, sourceId, resumeAfter), format is JsonLinesFormat,
+                new SideDataFiles(options.Catalogue, options.UserAttributes, pseudonymizer));
         }
 
         var generator = new GeneratorSettings
@@ -102,8 +165,9 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             behavior.Catalogue.WriteCsv(catalogue);
             behavior.WriteUserAttributesCsv(users);
         }
-        console.WriteLine($"generating {generator.Events:N0} events for {generator.Users:N0} users (seed {generator.Seed})");
-        return (resumeAfter => RecordSources.FromGenerator(generator, resumeAfter), generator.SourceId,
+        if (options.Kafka is null || options.Kafka == RunOptions.EmbeddedKafka)
+            console.WriteLine($"generating {generator.Events:N0} events for {generator.Users:N0} users (seed {generator.Seed})");
+        return new Input(generator.SourceId, resumeAfter => RecordSources.ReadGenerator(generator, resumeAfter), true,
             new SideDataFiles(catalogue, users, pseudonymizer));
     }
 }

@@ -16,6 +16,14 @@ public sealed record RunOptions
     public string? UserAttributes { get; init; }
     public string? ConfigFile { get; init; }
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Kafka bootstrap servers to consume from and publish to, or "embedded" for the in-process mock cluster.</summary>
+    public string? Kafka { get; init; }
+
+    /// <summary>With Kafka: keep consuming after the input is exhausted (the default for an external broker).</summary>
+    public bool Follow { get; init; }
+
+    public const string EmbeddedKafka = "embedded";
 }
 
 /// <summary>What a run did, printed at the end and returned to tests.</summary>

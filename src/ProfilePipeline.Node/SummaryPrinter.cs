@@ -4,10 +4,10 @@ namespace ProfilePipeline.Node;
 
 public static class SummaryPrinter
 {
-    public static void Print(RunSummary s, PipelineMetrics metrics, string dataDirectory, TextWriter console)
+    public static void Print(RunSummary s, PipelineMetrics metrics, string dataDirectory, bool toFiles, TextWriter console)
     {
         console.WriteLine();
-        console.WriteLine(s.Drained ? "Drained on request; the next run resumes after the checkpoint." : "Input exhausted.");
+        console.WriteLine(s.Drained ? "Drained on request; the next run resumes after the last checkpoint or commit." : "Input exhausted.");
         console.WriteLine($"  source            {s.SourceId}");
         console.WriteLine($"  records read      {s.Read:N0} in {s.Elapsed.TotalSeconds:N1} s ({s.EventsPerSecond:N0} events/s)");
         console.WriteLine($"  events applied    {s.Applied:N0}");
@@ -20,8 +20,11 @@ public static class SummaryPrinter
         console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
         if (metrics.MaxEventTime is { } t)
             console.WriteLine($"  newest event time {DateTimeOffset.FromUnixTimeMilliseconds(t):O}");
-        console.WriteLine($"  outputs           {Path.Combine(dataDirectory, OutputFiles.ProfilesFile)}");
-        console.WriteLine($"                    {Path.Combine(dataDirectory, OutputFiles.DeadLettersFile)}");
+        if (toFiles)
+        {
+            console.WriteLine($"  outputs           {Path.Combine(dataDirectory, OutputFiles.ProfilesFile)}");
+            console.WriteLine($"                    {Path.Combine(dataDirectory, OutputFiles.DeadLettersFile)}");
+        }
     }
 
     private static string Reasons(RunSummary s) => s.DeadLettersByReason.Count == 0

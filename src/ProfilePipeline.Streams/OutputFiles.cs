@@ -1,4 +1,6 @@
 using System.Buffers;
+using Akka;
+using Akka.Streams.Dsl;
 
 namespace ProfilePipeline.Streams;
 
@@ -29,6 +31,12 @@ public sealed class OutputFiles : IDisposable
     }
 
     public Checkpoint Checkpoint => _checkpoint;
+
+    /// <summary>The graph's output stage: writes in batches of up to <paramref name="batch"/> or every <paramref name="interval"/>.</summary>
+    public Flow<PipelineItem, int, NotUsed> AsFlow(int batch, TimeSpan interval) =>
+        Flow.Create<PipelineItem>()
+            .GroupedWithin(batch, interval)
+            .Select(items => Write(items as IReadOnlyList<PipelineItem> ?? items.ToList()));
 
     public int Write(IReadOnlyList<PipelineItem> batch)
     {

@@ -1,6 +1,7 @@
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
 
@@ -11,6 +12,9 @@ namespace ProfilePipeline.Streams;
 public sealed record PipelineItem(SourcePosition Position, long EnteredAtTicks)
 {
     public RawBehavior? Raw { get; init; }
+
+    /// <summary>For a record consumed from Kafka: the offset to commit once its outputs are published.</summary>
+    public CommittableOffset? KafkaOffset { get; init; }
     public BehaviorEvent? Event { get; init; }
     public UserAttributes? Attributes { get; init; }
     public bool ItemKnown { get; init; } = true;

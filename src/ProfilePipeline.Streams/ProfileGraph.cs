@@ -21,21 +21,21 @@ public sealed record ProfileGraphParts(
     IActorRef ShardRegion,
     ProfileScorer Scorer,
     ModelHolder Models,
-    OutputFiles Outputs,
     PipelineMetrics Metrics);
 
 /// <summary>
-/// source → clean → enrich → profile update (sharded entities) → score → outputs and checkpoint.
+/// source → clean → enrich → profile update (sharded entities) → score → outputs (files and checkpoint, or
+/// Kafka topics and offset commits).
 /// Backpressured end to end: every stage has a bounded buffer, and the source is pulled only as fast as
 /// the entities persist and the outputs are written. The kill switch drains: the source stops and
 /// everything already read runs to the end and is checkpointed.
 /// </summary>
 public static class ProfileGraph
 {
-    public static IRunnableGraph<(UniqueKillSwitch Drain, Task<Done> Completion)> Create(
-        Source<PipelineItem, NotUsed> source, ProfileGraphParts parts, ProfileGraphSettings settings) =>
+    public static IRunnableGraph<(TSource Source, UniqueKillSwitch Drain, Task<Done> Completion)> Create<TSource>(
+        Source<PipelineItem, TSource> source, ProfileGraphParts parts, Flow<PipelineItem, int, NotUsed> outputs, ProfileGraphSettings settings) =>
         source
-            .ViaMaterialized(KillSwitches.Single<PipelineItem>(), Keep.Right)
+            .ViaMaterialized(KillSwitches.Single<PipelineItem>(), Keep.Both)
             .Async()
             .Via(CleanStage.Create(parts.Cleaner, parts.Metrics, settings.CleanRecentIds))
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))
@@ -43,7 +43,6 @@ public static class ProfileGraph
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch))
             .Async()
-            .GroupedWithin(settings.OutputBatch, settings.OutputInterval)
-            .Select(batch => parts.Outputs.Write(batch as IReadOnlyList<PipelineItem> ?? batch.ToList()))
-            .ToMaterialized(Sink.Ignore<int>(), Keep.Both);
+            .Via(outputs)
+            .ToMaterialized(Sink.Ignore<int>(), (left, completion) => (left.Item1, left.Item2, completion));
 }

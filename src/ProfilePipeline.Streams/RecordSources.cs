@@ -15,22 +15,24 @@ public static class RecordSources
     /// and records at or below <paramref name="resumeAfter"/> are skipped (already checkpointed).
     /// </summary>
     public static Source<PipelineItem, NotUsed> FromFile(string path, IRecordFormat format, string sourceId, long resumeAfter) =>
-        Source.FromEnumerator(() => ReadFile(path, format, sourceId, resumeAfter).GetEnumerator());
+        Source.FromEnumerator(() => ReadFile(path, format, sourceId, resumeAfter).Select(Item).GetEnumerator());
 
-    public static Source<PipelineItem, NotUsed> FromGenerator(GeneratorSettings settings, long resumeAfter)
+    public static Source<PipelineItem, NotUsed> FromGenerator(GeneratorSettings settings, long resumeAfter) =>
+        Source.FromEnumerator(() => ReadGenerator(settings, resumeAfter).Select(Item).GetEnumerator());
+
+    /// <summary>The generator's records as an importer reads them (canonical JSON lines).</summary>
+    public static IEnumerable<RawBehavior> ReadGenerator(GeneratorSettings settings, long resumeAfter)
     {
         var format = new JsonLinesFormat();
-        var sourceId = settings.SourceId;
-        return Source.FromEnumerator(() => new BehaviorGenerator(settings).Generate()
+        return new BehaviorGenerator(settings).Generate()
             .Where(r => r.Offset > resumeAfter)
-            .Select(r => Item(format.Read(new SourcePosition(sourceId, r.Offset), r.Line)))
-            .GetEnumerator());
+            .Select(r => format.Read(new SourcePosition(settings.SourceId, r.Offset), r.Line));
     }
 
     /// <summary>The id under which a file's progress is checkpointed and its offsets deduplicated.</summary>
     public static string FileSourceId(string path, IRecordFormat format) => $"file:{format.Name}:{Path.GetFullPath(path)}";
 
-    private static IEnumerable<PipelineItem> ReadFile(string path, IRecordFormat format, string sourceId, long resumeAfter)
+    public static IEnumerable<RawBehavior> ReadFile(string path, IRecordFormat format, string sourceId, long resumeAfter)
     {
         using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
         if (format.HasHeader)
@@ -41,7 +43,7 @@ public static class RecordSources
             offset++;
             if (offset <= resumeAfter || line.Length == 0)
                 continue;
-            yield return Item(format.Read(new SourcePosition(sourceId, offset), line));
+            yield return format.Read(new SourcePosition(sourceId, offset), line);
         }
     }
 

@@ -39,7 +39,10 @@ public class BehaviorCleanerTests
     public void An_oversized_payload_is_dead_lettered_as_too_large()
     {
         var line = "{\"userId\":\"u1\",\"type\":\"view\",\"timestamp\":1767225600000,\"query\":\"" + new string('x', 3000) + "\"}";
-        Assert.Equal(DeadLetterReasons.TooLarge, Clean(line).DeadLetter!.Reason);
+        var dead = Clean(line).DeadLetter!;
+        Assert.Equal(DeadLetterReasons.TooLarge, dead.Reason);
+        Assert.StartsWith(line[..2000], dead.Payload);
+        Assert.True(dead.Payload.Length < line.Length);
     }
 
     [Fact]

@@ -52,7 +52,8 @@ public sealed class CleanAndEnrichStageSpecs : TestKit
             [DeadLetterReasons.Unreadable, DeadLetterReasons.MissingField, DeadLetterReasons.UnknownType, DeadLetterReasons.BadTimestamp,
              DeadLetterReasons.FutureTimestamp, DeadLetterReasons.BadNumber, DeadLetterReasons.TooLarge],
             items.Skip(1).Take(7).Select(i => i.DeadLetter!.Reason));
-        Assert.All(items.Skip(1).Take(7), i => Assert.Equal(lines[i.Position.Offset], i.DeadLetter!.Payload));
+        Assert.All(items.Skip(1).Take(6), i => Assert.Equal(lines[i.Position.Offset], i.DeadLetter!.Payload));
+        Assert.StartsWith(lines[7][..1000], items[7].DeadLetter!.Payload); // cut to the limit, so that it fits where dead letters go
         Assert.True(items[8].DroppedAsDuplicate);
         Assert.Equal(lines.Length, _metrics.Read);
     }

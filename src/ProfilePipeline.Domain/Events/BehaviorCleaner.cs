@@ -25,7 +25,10 @@ public sealed class BehaviorCleaner(Pseudonymizer pseudonymizer, CleanerSettings
     public CleanResult Clean(RawBehavior raw)
     {
         if (raw.Payload.Length > settings.MaxPayloadBytes)
-            return Reject(raw, DeadLetterReasons.TooLarge, $"payload of {raw.Payload.Length} chars exceeds {settings.MaxPayloadBytes}");
+            // The payload is cut to the limit: a dead letter must itself fit where dead letters go.
+            return new CleanResult(null, new DeadLetter(raw.Position, DeadLetterReasons.TooLarge,
+                $"{raw.ReadError ?? $"payload of {raw.Payload.Length} chars"} exceeds {settings.MaxPayloadBytes}",
+                raw.Payload[..settings.MaxPayloadBytes] + "…(truncated)"));
         if (raw.ReadError is not null)
             return Reject(raw, DeadLetterReasons.Unreadable, raw.ReadError);
 

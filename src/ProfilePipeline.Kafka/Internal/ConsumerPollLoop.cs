@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Threading.Channels;
+using Confluent.Kafka;
+
+namespace ProfilePipeline.Kafka.Internal;
+
+/// <summary>
+/// Owns the Confluent consumer on a dedicated thread: polls into a bounded channel, pauses the assignment
+/// while the channel is full and resumes it when there is room, and runs every commit on this thread too
+/// (the consumer is never touched from stream or actor threads). Rebalance-safe: each assignment gets a
+/// generation, records of revoked partitions still buffered here are dropped, and commits carrying an old
+/// generation are ignored.
+/// </summary>
+internal sealed class ConsumerPollLoop : IKafkaControl
+{
+    private readonly KafkaConsumerSettings _settings;
+    private readonly Channel<KafkaRecord> _channel;
+    private readonly ConcurrentQueue<(IReadOnlyCollection<CommittableOffset> Offsets, TaskCompletionSource Done)> _commits = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<TopicPartition, long> _assigned = [];
+    private readonly Queue<KafkaRecord> _overflow = new();
+    private readonly Action<string> _log;
+    private volatile bool _stopRequested;
+    private volatile bool _shutdownRequested;
+    private volatile IReadOnlyDictionary<string, long> _lag = ImmutableDictionary<string, long>.Empty;
+    private long _generation;
+    private bool _paused;
+    private Thread? _thread;
+
+    public ConsumerPollLoop(KafkaConsumerSettings settings, Action<string> log)
+    {
+        _settings = settings;
+        _log = log;
+        _channel = Channel.CreateBounded<KafkaRecord>(new BoundedChannelOptions(settings.BufferSize)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public ChannelReader<KafkaRecord> Records => _channel.Reader;
+
+    public IReadOnlyDictionary<string, long> Lag => _lag;
+
+    public Task Closed => _closed.Task;
+
+    public void Start()
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "kafka-poll-" + _settings.GroupId };
+        _thread.Start();
+    }
+
+    public void Stop() => _stopRequested = true;
+
+    public Task ShutdownAsync()
+    {
+        _stopRequested = true;
+        _shutdownRequested = true;
+        return _closed.Task;
+    }
+
+    public async Task DrainAndShutdownAsync(Task streamCompletion)
+    {
+        Stop();
+        try
+        {
+            await streamCompletion.ConfigureAwait(false);
+        }
+        finally
+        {
+            await ShutdownAsync().ConfigureAwait(false);
+        }
+    }
+
+    public Task CommitAsync(IReadOnlyCollection<CommittableOffset> offsets)
+    {
+        if (offsets.Count == 0)
+            return Task.CompletedTask;
+        if (_closed.Task.IsCompleted)
+            return Task.FromException(new InvalidOperationException("the Kafka consumer is closed; the offsets will be redelivered"));
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commits.Enqueue((offsets, done));
+        return done.Task;
+    }
+
+    private void Run()
+    {
+        IConsumer<byte[]?, byte[]?>? consumer = null;
+        try
+        {
+            consumer = new ConsumerBuilder<byte[]?, byte[]?>(_settings.ToClientConfig())
+                .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(c, partitions))
+                .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition), commitFirst: true))
+                .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition), commitFirst: false))
+                .SetErrorHandler((_, error) => _log($"kafka consumer: {error.Reason} ({error.Code}{(error.IsFatal ? ", fatal" : "")})"))
+                .SetLogHandler((_, message) => _log($"librdkafka {message.Level}: {message.Message}"))
+                .Build();
+            consumer.Subscribe(_settings.Topics);
+            var lastLag = DateTime.UtcNow;
+            while (!_shutdownRequested)
+            {
+                ProcessCommits(consumer);
+                if (_stopRequested)
+                {
+                    StopEmitting(consumer);
+                    consumer.Consume(_settings.PollTimeout); // keeps heartbeats and rebalance callbacks going
+                    continue;
+                }
+                FlushOverflow(consumer);
+                var result = consumer.Consume(_settings.PollTimeout);
+                if (result is not null && !result.IsPartitionEOF)
+                    Offer(consumer, result);
+                if (DateTime.UtcNow - lastLag > TimeSpan.FromSeconds(1))
+                {
+                    _lag = MeasureLag(consumer);
+                    lastLag = DateTime.UtcNow;
+                }
+            }
+            ProcessCommits(consumer);
+            consumer.Close();
+        }
+        catch (Exception e) when (e is KafkaException or InvalidOperationException or ArgumentException)
+        {
+            _channel.Writer.TryComplete(e);
+            FailCommits(e);
+            _closed.TrySetException(e);
+            consumer?.Dispose();
+            return;
+        }
+        consumer.Dispose();
+        _channel.Writer.TryComplete();
+        FailCommits(new InvalidOperationException("the Kafka consumer closed before this commit ran"));
+        _closed.TrySetResult();
+    }
+
+    private void Offer(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
+    {
+        if (!_assigned.TryGetValue(result.TopicPartition, out var generation))
+            return; // a record of a partition revoked in this very poll: its new owner reads it
+        var message = result.Message;
+        var headers = message.Headers is null
+            ? ImmutableArray<KafkaHeader>.Empty
+            : [.. message.Headers.Select(h => new KafkaHeader(h.Key, h.GetValueBytes()))];
+        var record = new KafkaRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value, headers,
+            message.Timestamp.UtcDateTime, new CommittableOffset(result.Topic, result.Partition.Value, result.Offset.Value, generation));
+        if (_overflow.Count == 0 && _channel.Writer.TryWrite(record))
+            return;
+        _overflow.Enqueue(record);
+        PauseAll(consumer);
+    }
+
+    private void FlushOverflow(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_overflow.TryPeek(out var record) && _channel.Writer.TryWrite(record))
+            _overflow.Dequeue();
+        if (_overflow.Count == 0 && _paused)
+        {
+            consumer.Resume(consumer.Assignment);
+            _paused = false;
+        }
+    }
+
+    private void PauseAll(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        consumer.Pause(consumer.Assignment);
+        _paused = true;
+    }
+
+    private void StopEmitting(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (!_paused)
+            PauseAll(consumer);
+        _overflow.Clear(); // never emitted, never committed: redelivered to whoever consumes next
+        _channel.Writer.TryComplete();
+    }
+
+    private void OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
+    {
+        var generation = ++_generation;
+        foreach (var partition in partitions)
+            _assigned[partition] = generation;
+        _log($"kafka consumer: assigned {string.Join(", ", partitions)} (generation {generation})");
+        if (_paused || _stopRequested)
+            consumer.Pause(partitions);
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<TopicPartition> partitions, bool commitFirst)
+    {
+        // Offsets already acknowledged for these partitions are committed while they are still ours.
+        if (commitFirst)
+            ProcessCommits(consumer);
+        var revoked = partitions.ToHashSet();
+        foreach (var partition in revoked)
+            _assigned.Remove(partition);
+        var keep = _overflow.Where(r => !revoked.Contains(new TopicPartition(r.Topic, r.Partition))).ToList();
+        _overflow.Clear();
+        foreach (var record in keep)
+            _overflow.Enqueue(record);
+        _log($"kafka consumer: revoked {string.Join(", ", revoked)}");
+    }
+
+    private void ProcessCommits(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_commits.TryDequeue(out var commit))
+        {
+            var current = commit.Offsets
+                .Where(o => _assigned.TryGetValue(new TopicPartition(o.Topic, o.Partition), out var generation) && generation == o.Generation)
+                .GroupBy(o => new TopicPartition(o.Topic, o.Partition))
+                .Select(g => new TopicPartitionOffset(g.Key, g.Max(o => o.Offset) + 1))
+                .ToList();
+            try
+            {
+                if (current.Count > 0)
+                    consumer.Commit(current);
+                commit.Done.TrySetResult();
+            }
+            catch (KafkaException e)
+            {
+                commit.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private void FailCommits(Exception reason)
+    {
+        while (_commits.TryDequeue(out var commit))
+            commit.Done.TrySetException(reason);
+    }
+
+    private static IReadOnlyDictionary<string, long> MeasureLag(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var lag = new Dictionary<string, long>();
+        foreach (var partition in consumer.Assignment)
+        {
+            var watermarks = consumer.GetWatermarkOffsets(partition);
+            var position = consumer.Position(partition);
+            if (watermarks.High != Offset.Unset && position != Offset.Unset)
+                lag[partition.ToString()] = Math.Max(0, watermarks.High.Value - position.Value);
+        }
+        return lag;
+    }
+}
