@@ -8,7 +8,7 @@ namespace ProfilePipeline.Node;
 public sealed record KafkaConfig(
     KafkaConsumerSettings Consumer, KafkaProducerSettings Producer, KafkaTopics Topics, int CommitBatch, TimeSpan CommitInterval)
 {
-    public static KafkaConfig From(Config config, string bootstrapServers)
+    public static KafkaConfig From(Config config, string bootstrapServers, bool embedded = false)
     {
         var k = config.GetConfig("profile-pipeline.kafka") ?? throw new ConfigurationException("missing section profile-pipeline.kafka");
         var topics = new KafkaTopics(k.GetString("topics.events"), k.GetString("topics.profiles"), k.GetString("topics.dead-letters"));
@@ -28,6 +28,11 @@ public sealed record KafkaConfig(
                 consumer = consumer.WithProperty(name, value.GetString());
                 producer = producer.WithProperty(name, value.GetString());
             }
+        }
+        if (embedded)
+        {
+            // librdkafka's mock broker holds every fetch for fetch.wait.max.ms even when it has data.
+            consumer = consumer.WithProperty("fetch.wait.max.ms", "10");
         }
         return new KafkaConfig(consumer, producer, topics, k.GetInt("commit-batch"), k.GetTimeSpan("commit-interval"));
     }

@@ -74,7 +74,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         ClusterNode node, CancellationToken drain)
     {
         using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
-        var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!);
+        var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!, embedded is not null);
         void Log(string line) => console.WriteLine(line);
         long? expected = null;
         using var producer = KafkaProducer.Create(kafka.Producer, Log);
@@ -134,6 +134,13 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
 
     private Input PrepareInput(string dataDirectory, Pseudonymizer pseudonymizer)
     {
+        if (options.Kafka is { } kafka && kafka != RunOptions.EmbeddedKafka)
+        {
+            if (options.Input is not null)
+                throw new ArgumentException("--input goes with --kafka embedded; to load a file into a broker use `produce`");
+            // The events come from the topic; only the side data comes from files.
+            return new Input($"kafka:{kafka}", _ => [], true, new SideDataFiles(options.Catalogue, options.UserAttributes, pseudonymizer));
+        }
         if (options.Input is { } path)
         {
             if (!File.Exists(path))

@@ -95,7 +95,11 @@ internal sealed class ConsumerPollLoop : IKafkaControl
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition), commitFirst: true))
                 .SetPartitionsLostHandler((c, partitions) => OnRevoked(c, partitions.Select(p => p.TopicPartition), commitFirst: false))
                 .SetErrorHandler((_, error) => _log($"kafka consumer: {error.Reason} ({error.Code}{(error.IsFatal ? ", fatal" : "")})"))
-                .SetLogHandler((_, message) => _log($"librdkafka {message.Level}: {message.Message}"))
+                .SetLogHandler((_, message) =>
+                {
+                    if (message.Level <= SyslogLevel.Warning)
+                        _log($"librdkafka {message.Level}: {message.Message}");
+                })
                 .Build();
             consumer.Subscribe(_settings.Topics);
             var lastLag = DateTime.UtcNow;

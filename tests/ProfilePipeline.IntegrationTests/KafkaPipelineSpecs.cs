@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using ProfilePipeline.Domain.Generation;
+using ProfilePipeline.Node;
+using ProfilePipeline.Testing;
+
+namespace ProfilePipeline.IntegrationTests;
+
+/// <summary>
+/// The pipeline on Kafka: a Kafka-protocol broker on 127.0.0.1 (librdkafka's mock cluster, or the broker named by
+/// KAFKA_BOOTSTRAP_SERVERS), events in, scored profiles and dead letters out, offsets committed.
+/// </summary>
+[Collection(nameof(PipelineRuns))]
+public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<KafkaBroker>
+{
+    private static readonly GeneratorSettings Stream = new()
+    {
+        Events = 30_000, Users = 2_000, Seed = 4242, MalformedShare = 0.01, DuplicateShare = 0.02,
+    };
+
+    private static async Task<RunSummary> RunUntilCommittedAsync(KafkaRun run, TimeSpan timeout)
+    {
+        using var drain = new CancellationTokenSource();
+        var running = new PipelineRunner(new RunOptions
+        {
+            Kafka = run.Broker.BootstrapServers,
+            Follow = true,
+            DataDirectory = run.DataDirectory,
+            ConfigFile = run.ConfigFile,
+            Catalogue = File.Exists(run.Catalogue) ? run.Catalogue : null,
+            ProgressInterval = TimeSpan.FromSeconds(5),
+        }, TextWriter.Null).RunAsync(drain.Token);
+        var deadline = Stopwatch.StartNew();
+        while (!run.AllCommitted() && deadline.Elapsed < timeout && !running.IsCompleted)
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        Assert.True(run.AllCommitted(), "every event was committed in time");
+        await drain.CancelAsync();
+        return await running.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static Dictionary<string, JsonElement> LatestByKey(List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> records)
+    {
+        var latest = new Dictionary<string, JsonElement>();
+        foreach (var record in records.OrderBy(r => r.Offset.Value))
+        {
+            var value = JsonDocument.Parse(record.Message.Value!).RootElement;
+            Assert.Equal(Encoding.UTF8.GetString(record.Message.Key!), value.GetProperty("userId").GetString());
+            latest[value.GetProperty("userId").GetString()!] = value;
+        }
+        return latest;
+    }
+
+    [Fact]
+    public async Task Consumed_events_are_published_as_one_keyed_profile_record_per_update_and_every_offset_is_committed()
+    {
+        var run = new KafkaRun(broker);
+        var records = run.ProduceGenerated(Stream);
+        var truth = TestData.TruthOf(Stream, records);
+
+        var summary = await RunUntilCommittedAsync(run, TimeSpan.FromMinutes(3));
+
+        Assert.True(summary.Drained);
+        Assert.Equal(Stream.Events, summary.Read);
+        var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2));
+        Assert.Equal(summary.ProfilesWritten, profiles.Count);
+        var differences = ProfileOutputs.Differences(truth, LatestByKey(profiles));
+        Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
+        var deadLetters = broker.ReadUntilIdle(run.DeadLetters, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
+        Assert.Equal(truth.MalformedOffsets.Count, deadLetters.Count);
+    }
+
+    [Fact]
+    public async Task Poison_records_land_in_dead_letters_with_reason_and_coordinates_and_the_pipeline_keeps_going()
+    {
+        var run = new KafkaRun(broker);
+        var valid = "{\"eventId\":\"ok-1\",\"userId\":\"alice\",\"type\":\"view\",\"timestamp\":1767225600000,\"itemId\":\"i1\"}";
+        var huge = "{\"userId\":\"alice\",\"type\":\"view\",\"timestamp\":1767225600000,\"query\":\"" + new string('q', 200_000) + "\"}";
+        (string? Key, byte[]? Value)[] poison =
+        [
+            ("alice", Encoding.UTF8.GetBytes("this is not json")),
+            ("alice", Encoding.UTF8.GetBytes("{\"user\":\"alice\",\"kind\":\"view\"}")),
+            ("alice", Encoding.UTF8.GetBytes(huge)),
+            ("alice", [0x7B, 0x22, 0xC3, 0x28, 0xFF, 0xFE, 0x7D]),
+            ("alice", null),
+            ("alice", Encoding.UTF8.GetBytes(valid)),
+        ];
+        broker.Produce(run.Events, poison);
+
+        var summary = await RunUntilCommittedAsync(run, TimeSpan.FromMinutes(2));
+
+        Assert.Equal(1, summary.Applied);
+        var deadLetters = broker.ReadUntilIdle(run.DeadLetters, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
+        var reasons = deadLetters.OrderBy(d => d.Offset.Value).Select(d => Header(d, "reason")).ToList();
+        Assert.Equal(5, deadLetters.Count);
+        Assert.Equivalent(new[] { "unreadable", "missing_field", "too_large", "unreadable", "unreadable" }, reasons);
+        Assert.All(deadLetters, d =>
+        {
+            Assert.Equal(run.Events, Header(d, "source-topic"));
+            Assert.NotNull(Header(d, "source-partition"));
+            Assert.NotNull(Header(d, "kafka-offset"));
+        });
+        Assert.Single(broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
+    }
+
+    private static string? Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> record, string key) =>
+        record.Message.Headers?.TryGetLastBytes(key, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null;
+}
