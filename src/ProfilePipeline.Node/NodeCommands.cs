@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Akka.Configuration;
 using ProfilePipeline.Domain.Generation;
 using ProfilePipeline.Domain.Import;
@@ -62,7 +63,17 @@ public static class NodeCommands
                 // An external broker is a stream without end; only the embedded one is fed a finite input.
                 Follow = result.GetValue(follow) || (result.GetValue(kafka) is { } k && k != RunOptions.EmbeddedKafka),
             };
-            return await Guard(() => new PipelineRunner(options, Console.Out).RunAsync(cancellation)).ConfigureAwait(false);
+            // Ctrl+C (SIGINT) and SIGTERM (docker stop, Kubernetes) both drain: stop reading, finish what was read,
+            // checkpoint or commit, exit 0. Not disposed: a late signal may still reach a handler while the process winds down.
+            var drain = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                drain.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            return await Guard(() => new PipelineRunner(options, Console.Out).RunAsync(drain.Token)).ConfigureAwait(false);
         });
         return command;
     }
