@@ -42,10 +42,10 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             new ModelHolder(RuleBasedPropensityModel.Instance),
             metrics);
         var graph = GraphConfig.Graph(config);
-        var stopwatch = Stopwatch.StartNew();
+        var stopwatch = new Stopwatch(); // started by the run once its input is ready, so that loading a broker is not counted
         var drained = options.Kafka is null
-            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, drain).ConfigureAwait(false)
-            : await RunOnKafkaAsync(config, input, parts, graph, node, drain).ConfigureAwait(false);
+            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, stopwatch, drain).ConfigureAwait(false)
+            : await RunOnKafkaAsync(config, input, parts, graph, node, stopwatch, drain).ConfigureAwait(false);
         stopwatch.Stop();
         var summary = new RunSummary(options.Kafka is null ? input.SourceId : $"kafka:{options.Kafka}", metrics.Read, metrics.Applied,
             metrics.Duplicates, metrics.Redelivered, metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten,
@@ -55,8 +55,9 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
     }
 
     private async Task<bool> RunOnFilesAsync(string dataDirectory, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, CancellationToken drain)
+        ClusterNode node, Stopwatch stopwatch, CancellationToken drain)
     {
+        stopwatch.Start();
         using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics);
         var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
         if (resumeAfter >= 0)
@@ -71,7 +72,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
     }
 
     private async Task<bool> RunOnKafkaAsync(Config config, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, CancellationToken drain)
+        ClusterNode node, Stopwatch stopwatch, CancellationToken drain)
     {
         using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
         var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!, embedded is not null);
@@ -85,6 +86,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             expected = await KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain).ConfigureAwait(false);
             console.WriteLine($"loaded {expected:N0} records into {kafka.Topics.Events}");
         }
+        stopwatch.Start();
         var materializer = node.System.Materializer();
         var maxPayload = config.GetInt("profile-pipeline.clean.max-payload-bytes");
         var (control, source) = KafkaRecordSource.Create(kafka.Consumer, maxPayload, Log).PreMaterialize(materializer);
