@@ -33,13 +33,15 @@ public sealed record KafkaProducerSettings
         return this;
     }
 
-    internal Confluent.Kafka.ProducerConfig ToClientConfig() => new(Properties.ToDictionary())
+    /// <summary>Idempotent, all in-sync replicas acknowledging, 5 ms linger, unless <see cref="Properties"/> says otherwise.</summary>
+    internal Confluent.Kafka.ProducerConfig ToClientConfig()
     {
-        BootstrapServers = BootstrapServers,
-        EnableIdempotence = true,
-        Acks = Confluent.Kafka.Acks.All,
-        LingerMs = 5,
-    };
+        var config = new Confluent.Kafka.ProducerConfig { EnableIdempotence = true, Acks = Confluent.Kafka.Acks.All, LingerMs = 5 };
+        foreach (var (key, value) in Properties)
+            config.Set(key, value);
+        config.BootstrapServers = BootstrapServers;
+        return config;
+    }
 }
 
 internal static class KafkaProperties

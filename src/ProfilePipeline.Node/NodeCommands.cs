@@ -31,6 +31,7 @@ public static class NodeCommands
         var seed = new Option<ulong>("--seed") { Description = "Generator: seed (same seed, same stream).", DefaultValueFactory = _ => defaults.Seed };
         var malformed = new Option<double>("--malformed") { Description = "Generator: share of malformed records.", DefaultValueFactory = _ => defaults.MalformedShare };
         var duplicates = new Option<double>("--duplicates") { Description = "Generator: share of duplicated records.", DefaultValueFactory = _ => defaults.DuplicateShare };
+        var rate = new Option<int>("--rate") { Description = "Generator: records per second (0: as fast as the pipeline takes them).", DefaultValueFactory = _ => 0 };
         var catalogue = new Option<string?>("--catalogue") { Description = "Item catalogue CSV: itemId,categoryId,categoryPath,brand,price." };
         var userAttributes = new Option<string?>("--user-attributes") { Description = "User attributes CSV: userId,ageBand,gender,region,registeredAt." };
         var config = new Option<string?>("--config") { Description = "A HOCON file overriding config/profilepipeline.conf." };
@@ -40,7 +41,7 @@ public static class NodeCommands
 
         var command = new Command("run", "Run the pipeline until the input is exhausted (Ctrl+C drains and stops).")
         {
-            dataDir, input, format, map, events, users, seed, malformed, duplicates, catalogue, userAttributes, config, progress, kafka, follow,
+            dataDir, input, format, map, events, users, seed, malformed, duplicates, rate, catalogue, userAttributes, config, progress, kafka, follow,
         };
         command.SetAction(async (result, cancellation) =>
         {
@@ -55,6 +56,7 @@ public static class NodeCommands
                 Seed = result.GetValue(seed),
                 MalformedShare = result.GetValue(malformed),
                 DuplicateShare = result.GetValue(duplicates),
+                Rate = Math.Max(0, result.GetValue(rate)),
                 Catalogue = result.GetValue(catalogue),
                 UserAttributes = result.GetValue(userAttributes),
                 ConfigFile = result.GetValue(config),

@@ -34,6 +34,7 @@ public static class NodeConfig
         ["PROFILE_PIPELINE_POSTGRES"] = "profile-pipeline.storage.postgresql-connection-string",
         ["PROFILE_PIPELINE_HOSTNAME"] = "akka.remote.dot-netty.tcp.hostname",
         ["PROFILE_PIPELINE_PORT"] = "akka.remote.dot-netty.tcp.port",
+        ["PROFILE_PIPELINE_KAFKA_GROUP"] = "profile-pipeline.kafka.group-id",
     };
 
     // Akka's HOCON does not resolve ${?VAR} from the environment, so overrides are applied here.

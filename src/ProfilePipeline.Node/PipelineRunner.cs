@@ -63,6 +63,8 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         if (resumeAfter >= 0)
             console.WriteLine($"resuming {input.SourceId} after offset {resumeAfter}");
         var source = Source.FromEnumerator(() => input.Records(resumeAfter).Select(PipelineItemOf).GetEnumerator());
+        if (options.Rate > 0 && options.Input is null)
+            source = source.Throttle(options.Rate, TimeSpan.FromSeconds(1), Math.Max(1, options.Rate / 10), ThrottleMode.Shaping);
         var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
             .Run(node.System.Materializer());
         var drained = false;
@@ -77,15 +79,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
         var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!, embedded is not null);
         void Log(string line) => console.WriteLine(line);
-        long? expected = null;
         using var producer = KafkaProducer.Create(kafka.Producer, Log);
-        if (embedded is not null)
-        {
-            console.WriteLine($"embedded Kafka (librdkafka's mock cluster: for trying it out, not for production) at {embedded.BootstrapServers}");
-            console.WriteLine($"  watch it with: kcat -b {embedded.BootstrapServers.Split(',')[0]} -C -t {kafka.Topics.Profiles}");
-            expected = await KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain).ConfigureAwait(false);
-            console.WriteLine($"loaded {expected:N0} records into {kafka.Topics.Events}");
-        }
         stopwatch.Start();
         var materializer = node.System.Materializer();
         var maxPayload = config.GetInt("profile-pipeline.clean.max-payload-bytes");
@@ -95,19 +89,46 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var drained = false;
         var draining = new Lazy<Task>(() => control.DrainAndShutdownAsync(completion)); // thread-safe: Ctrl+C and the end of input may race
         void Drain() => _ = draining.Value;
+
+        Task<long>? feeding = null;
+        if (embedded is not null)
+        {
+            console.WriteLine($"embedded Kafka (librdkafka's mock cluster: for trying it out, not for production) at {embedded.BootstrapServers}");
+            console.WriteLine($"  watch it with: kcat -b {embedded.BootstrapServers.Split(',')[0]} -C -t {kafka.Topics.Profiles}");
+            feeding = Task.Run(() => KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain,
+                (sent, cancel) => KeepAheadOfConsumerAsync(sent, parts.Metrics, cancel)), CancellationToken.None);
+        }
         await using (drain.Register(() => { drained = true; Drain(); }))
         {
             await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () =>
             {
-                if (expected is { } n && !options.Follow && parts.Metrics.Completed >= n)
+                if (feeding is { IsFaulted: true } or { IsCanceled: true })
+                    Drain();
+                else if (feeding is { IsCompletedSuccessfully: true } && !options.Follow && parts.Metrics.Completed >= FedCount(feeding))
                     Drain();
             }).ConfigureAwait(false);
         }
         Drain();
         await draining.Value.ConfigureAwait(false);
+        if (feeding is not null && !drained)
+            console.WriteLine($"loaded {await feeding.ConfigureAwait(false):N0} records into {kafka.Topics.Events}");
         producer.Flush(TimeSpan.FromSeconds(30));
         return drained;
     }
+
+    /// <summary>
+    /// The mock broker keeps only the newest ~17,000 records of a partition (it trims older log segments), so the
+    /// embedded feed stays at most <see cref="EmbeddedFeedAhead"/> records ahead of what the pipeline has read.
+    /// </summary>
+    private const long EmbeddedFeedAhead = 20_000;
+
+    private static async Task KeepAheadOfConsumerAsync(long sent, PipelineMetrics metrics, CancellationToken cancel)
+    {
+        while (sent - metrics.Read > EmbeddedFeedAhead)
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancel).ConfigureAwait(false);
+    }
+
+    private static long FedCount(Task<long> completedFeed) => completedFeed.GetAwaiter().GetResult();
 
     private async Task ShowProgressUntilAsync(Task completion, PipelineMetrics metrics, SideDataFiles sideData, Action onTick)
     {

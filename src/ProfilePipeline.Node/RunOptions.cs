@@ -12,6 +12,10 @@ public sealed record RunOptions
     public ulong Seed { get; init; } = 42;
     public double MalformedShare { get; init; } = 0.005;
     public double DuplicateShare { get; init; } = 0.01;
+
+    /// <summary>Generator: records per second (0 = as fast as the pipeline takes them).</summary>
+    public int Rate { get; init; }
+
     public string? Catalogue { get; init; }
     public string? UserAttributes { get; init; }
     public string? ConfigFile { get; init; }

@@ -16,8 +16,12 @@ namespace ProfilePipeline.Streams;
 /// </summary>
 public static class KafkaFeeder
 {
+    /// <summary>
+    /// Sends every record and waits for all delivery reports. <paramref name="pace"/>, if given, is awaited every
+    /// 1,000 records with the number sent so far, so that a caller can hold the feed back.
+    /// </summary>
     public static async Task<long> ProduceAsync(IEnumerable<RawBehavior> records, IProducer<byte[]?, byte[]?> producer, string topic,
-        bool valuesAreCanonicalJson, CancellationToken cancellation)
+        bool valuesAreCanonicalJson, CancellationToken cancellation, Func<long, CancellationToken, Task>? pace = null)
     {
         long sent = 0;
         var failures = 0L;
@@ -50,6 +54,8 @@ public static class KafkaFeeder
                 }
             }
             sent++;
+            if (pace is not null && sent % 1_000 == 0)
+                await pace(sent, cancellation).ConfigureAwait(false);
         }
         await Task.Run(() => producer.Flush(cancellation), cancellation).ConfigureAwait(false);
         if (Interlocked.Read(ref failures) > 0)

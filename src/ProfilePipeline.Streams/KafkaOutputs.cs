@@ -65,6 +65,4 @@ public static class KafkaOutputs
         return records.ToImmutable();
     }
 
-    /// <summary>A tombstone for a user's profile: a null value on the user's key.</summary>
-    public static OutgoingRecord Tombstone(KafkaTopics topics, string userId) => new(topics.Profiles, Encoding.UTF8.GetBytes(userId), null, []);
 }

@@ -26,6 +26,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     private volatile IReadOnlyDictionary<string, long> _lag = ImmutableDictionary<string, long>.Empty;
     private long _generation;
     private bool _paused;
+    private DateTime _lastErrorReport;
     private Thread? _thread;
 
     public ConsumerPollLoop(KafkaConsumerSettings settings, Action<string> log)
@@ -109,11 +110,11 @@ internal sealed class ConsumerPollLoop : IKafkaControl
                 if (_stopRequested)
                 {
                     StopEmitting(consumer);
-                    consumer.Consume(_settings.PollTimeout); // keeps heartbeats and rebalance callbacks going
+                    ConsumeOrSkipError(consumer); // keeps rebalance callbacks going
                     continue;
                 }
                 FlushOverflow(consumer);
-                var result = consumer.Consume(_settings.PollTimeout);
+                var result = ConsumeOrSkipError(consumer);
                 if (result is not null && !result.IsPartitionEOF)
                     Offer(consumer, result);
                 if (DateTime.UtcNow - lastLag > TimeSpan.FromSeconds(1))
@@ -137,6 +138,28 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         _channel.Writer.TryComplete();
         FailCommits(new InvalidOperationException("the Kafka consumer closed before this commit ran"));
         _closed.TrySetResult();
+    }
+
+    /// <summary>
+    /// A non-fatal consume error (a subscribed topic that does not exist yet, a broker that is briefly away) is
+    /// reported and polling goes on; librdkafka recovers by itself. A fatal one ends the source.
+    /// </summary>
+    private ConsumeResult<byte[]?, byte[]?>? ConsumeOrSkipError(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        try
+        {
+            return consumer.Consume(_settings.PollTimeout);
+        }
+        catch (ConsumeException e) when (!e.Error.IsFatal)
+        {
+            if (DateTime.UtcNow - _lastErrorReport > TimeSpan.FromSeconds(5))
+            {
+                _log($"kafka consumer: {e.Error.Reason} (retrying)");
+                _lastErrorReport = DateTime.UtcNow;
+            }
+            Thread.Sleep(_settings.PollTimeout); // the error returns at once; do not spin
+            return null;
+        }
     }
 
     private void Offer(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
