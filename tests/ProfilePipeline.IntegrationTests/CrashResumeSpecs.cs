@@ -11,7 +11,7 @@ public sealed class CrashResumeSpecs
 {
     private static readonly GeneratorSettings Stream = new()
     {
-        Events = 60_000, Users = 3_000, Seed = 77, MalformedShare = 0.01, DuplicateShare = 0.02,
+        Events = 100_000, Users = 5_000, Seed = 77, MalformedShare = 0.01, DuplicateShare = 0.02,
     };
 
     [Fact]
@@ -35,7 +35,7 @@ public sealed class CrashResumeSpecs
             using var node = NodeProcess.Start(run);
             var checkpointed = await WaitForCheckpointAdvanceAsync(data, node, TimeSpan.FromSeconds(60));
             // The kill point: a random moment after this run has made progress of its own.
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, 2500)));
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(50, 1000)));
             if (node.HasExited)
             {
                 interruptions.Add($"attempt {attempt}: finished before the interruption");
@@ -45,7 +45,9 @@ public sealed class CrashResumeSpecs
             {
                 node.Interrupt();
                 Assert.Equal(0, await node.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-                Assert.Contains("Drained on request", node.Output);
+                // The signal may land just after the input ran out; either way the run ends cleanly.
+                Assert.True(node.Output.Contains("Drained on request", StringComparison.Ordinal)
+                            || node.Output.Contains("Input exhausted", StringComparison.Ordinal), node.Output);
                 interruptions.Add($"attempt {attempt}: Ctrl+C after checkpoint {checkpointed}");
             }
             else

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using ProfilePipeline.Domain.Generation;
 using ProfilePipeline.Testing;
 
@@ -13,7 +12,7 @@ public sealed class KafkaCrashResumeSpecs(KafkaBroker broker) : IClassFixture<Ka
 {
     private static readonly GeneratorSettings Stream = new()
     {
-        Events = 40_000, Users = 2_500, Seed = 99, MalformedShare = 0.01, DuplicateShare = 0.02,
+        Events = 100_000, Users = 5_000, Seed = 99, MalformedShare = 0.01, DuplicateShare = 0.02,
     };
 
     [Fact]
@@ -29,14 +28,14 @@ public sealed class KafkaCrashResumeSpecs(KafkaBroker broker) : IClassFixture<Ka
         {
             using var node = NodeProcess.Start(run.NodeArguments);
             var before = CommittedSum(run);
-            await WaitUntilAsync(() => CommittedSum(run) > before || node.HasExited, TimeSpan.FromSeconds(90));
-            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, 2500))); // the kill point
+            await Eventually.HoldsAsync(() => CommittedSum(run) > before || node.HasExited, TimeSpan.FromSeconds(90));
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(50, 1000))); // the kill point
             if (attempt == 0)
             {
                 node.Terminate();
                 var exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
                 Assert.True(exit == 0, $"exit {exit}:\n{node.Output}");
-                Assert.Contains("Drained on request", node.Output);
+                Assert.Contains("Drained on request", node.Output); // a Kafka run never ends by itself
                 interruptions.Add($"SIGTERM after {CommittedSum(run)} committed");
             }
             else
@@ -49,19 +48,13 @@ public sealed class KafkaCrashResumeSpecs(KafkaBroker broker) : IClassFixture<Ka
         using (var final = NodeProcess.Start(run.NodeArguments))
         {
             // Started (its first progress line) and caught up, then stopped the way an orchestrator stops it.
-            await WaitUntilAsync(() => final.Output.Contains("events/s", StringComparison.Ordinal) && run.AllCommitted(), TimeSpan.FromMinutes(3));
+            await Eventually.HoldsAsync(() => final.Output.Contains("events/s", StringComparison.Ordinal) && run.AllCommitted(), TimeSpan.FromMinutes(3));
             final.Terminate();
             var exit = await final.WaitForExitAsync(TimeSpan.FromSeconds(60));
             Assert.True(exit == 0, $"exit {exit}:\n{final.Output}");
         }
 
-        var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2));
-        var latest = new Dictionary<string, JsonElement>();
-        foreach (var record in profiles.OrderBy(r => r.Offset.Value))
-        {
-            var value = JsonDocument.Parse(record.Message.Value!).RootElement;
-            latest[value.GetProperty("userId").GetString()!] = value;
-        }
+        var latest = ProfileOutputs.LatestByKey(broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2)));
         var differences = ProfileOutputs.Differences(truth, latest);
         Assert.True(differences.Count == 0,
             $"{string.Join("; ", interruptions)}\n{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
@@ -73,14 +66,4 @@ public sealed class KafkaCrashResumeSpecs(KafkaBroker broker) : IClassFixture<Ka
 
     private long CommittedSum(KafkaRun run) => broker.Committed(run.Group, run.Events, 4).Values.Sum();
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"condition not met within {timeout}");
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using ProfilePipeline.Domain.Generation;
@@ -19,7 +18,8 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         Events = 30_000, Users = 2_000, Seed = 4242, MalformedShare = 0.01, DuplicateShare = 0.02,
     };
 
-    private static async Task<RunSummary> RunUntilCommittedAsync(KafkaRun run, TimeSpan timeout)
+    /// <summary>Runs the node in process against the broker until the group has committed every event, then drains it.</summary>
+    internal static async Task<RunSummary> RunUntilCommittedAsync(KafkaRun run, TimeSpan timeout)
     {
         using var drain = new CancellationTokenSource();
         var running = new PipelineRunner(new RunOptions
@@ -31,25 +31,12 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
             Catalogue = File.Exists(run.Catalogue) ? run.Catalogue : null,
             ProgressInterval = TimeSpan.FromSeconds(5),
         }, TextWriter.Null).RunAsync(drain.Token);
-        var deadline = Stopwatch.StartNew();
-        while (!run.AllCommitted() && deadline.Elapsed < timeout && !running.IsCompleted)
-            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        await Eventually.HoldsAsync(() => run.AllCommitted() || running.IsCompleted, timeout, "every event committed");
         Assert.True(run.AllCommitted(), "every event was committed in time");
         await drain.CancelAsync();
         return await running.WaitAsync(TimeSpan.FromSeconds(60));
     }
 
-    private static Dictionary<string, JsonElement> LatestByKey(List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> records)
-    {
-        var latest = new Dictionary<string, JsonElement>();
-        foreach (var record in records.OrderBy(r => r.Offset.Value))
-        {
-            var value = JsonDocument.Parse(record.Message.Value!).RootElement;
-            Assert.Equal(Encoding.UTF8.GetString(record.Message.Key!), value.GetProperty("userId").GetString());
-            latest[value.GetProperty("userId").GetString()!] = value;
-        }
-        return latest;
-    }
 
     [Fact]
     public async Task Consumed_events_are_published_as_one_keyed_profile_record_per_update_and_every_offset_is_committed()
@@ -64,7 +51,7 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         Assert.Equal(Stream.Events, summary.Read);
         var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2));
         Assert.Equal(summary.ProfilesWritten, profiles.Count);
-        var differences = ProfileOutputs.Differences(truth, LatestByKey(profiles));
+        var differences = ProfileOutputs.Differences(truth, ProfileOutputs.LatestByKey(profiles));
         Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
         var deadLetters = broker.ReadUntilIdle(run.DeadLetters, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
         Assert.Equal(truth.MalformedOffsets.Count, deadLetters.Count);

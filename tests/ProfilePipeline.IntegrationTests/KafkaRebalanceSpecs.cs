@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Akka.Streams;
+using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Enrichment;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Generation;
@@ -42,7 +42,9 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
             var parts = new ProfileGraphParts(
                 new BehaviorCleaner(pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
                 new ProfileScorer(ScoringSettings.Default), new ModelHolder(RuleBasedPropensityModel.Instance), metrics);
-            var (control, source) = KafkaRecordSource.Create(kafka.Consumer, 65_536).PreMaterialize(materializer);
+            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536).PreMaterialize(materializer);
+            // Held to 2,000 records/s each, so that the second consumer joins while the first still has most of the topic.
+            var source = records.Throttle(2_000, TimeSpan.FromSeconds(1), 200, ThrottleMode.Shaping);
             var outputs = KafkaOutputs.Create(kafka.Producer, producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
                 control, metrics, kafka.CommitBatch, kafka.CommitInterval);
             var (_, _, completion) = ProfileGraph.Create(source, parts, outputs, graph).Run(materializer);
@@ -50,34 +52,19 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         }
 
         var first = Start();
-        await WaitUntilAsync(() => first.Metrics.Completed > 5_000, TimeSpan.FromSeconds(90));
+        await Eventually.HoldsAsync(() => first.Metrics.Completed > 5_000, TimeSpan.FromSeconds(90));
         var second = Start();
-        await WaitUntilAsync(() => second.Metrics.Completed > 0, TimeSpan.FromSeconds(90));
-        await WaitUntilAsync(run.AllCommitted, TimeSpan.FromMinutes(3));
+        await Eventually.HoldsAsync(() => second.Metrics.Completed > 0, TimeSpan.FromSeconds(90));
+        await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(3));
         await Task.WhenAll(first.Control.DrainAndShutdownAsync(first.Completion), second.Control.DrainAndShutdownAsync(second.Completion))
             .WaitAsync(TimeSpan.FromSeconds(60));
         producer.Flush(TimeSpan.FromSeconds(30));
 
         Assert.True(first.Metrics.Completed < Stream.Events, "the first consumer gave partitions away");
-        var latest = new Dictionary<string, JsonElement>();
-        foreach (var record in broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2)).OrderBy(r => r.Offset.Value))
-        {
-            var value = JsonDocument.Parse(record.Message.Value!).RootElement;
-            latest[value.GetProperty("userId").GetString()!] = value;
-        }
+        var latest = ProfileOutputs.LatestByKey(broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2)));
         var differences = ProfileOutputs.Differences(truth, latest);
         Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
         Assert.Equal(truth.Profiles.Values.Sum(p => p.Version), first.Metrics.Applied + second.Metrics.Applied);
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"condition not met within {timeout}");
-            await Task.Delay(TimeSpan.FromMilliseconds(100));
-        }
-    }
 }

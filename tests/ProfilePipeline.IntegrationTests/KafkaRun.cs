@@ -24,6 +24,8 @@ public sealed class KafkaRun
               group-id = "{{Group}}"
               topics { events = "{{Events}}", profiles = "{{Profiles}}", dead-letters = "{{DeadLetters}}" }
               consumer.properties { {{properties}} }
+              # A small buffer keeps little in flight, so that interruptions land mid-stream.
+              consumer.buffer-size = 1000
               commit-interval = 50ms
             }
             """);

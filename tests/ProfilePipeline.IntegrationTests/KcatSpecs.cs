@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ProfilePipeline.Domain.Generation;
-using ProfilePipeline.Node;
 using ProfilePipeline.Testing;
 
 namespace ProfilePipeline.IntegrationTests;
@@ -20,16 +19,7 @@ public sealed class KcatSpecs(KafkaBroker broker) : IClassFixture<KafkaBroker>
         var firstBroker = broker.BootstrapServers.Split(',')[0];
         await KcatAsync(["-b", firstBroker, "-P", "-t", run.Events], string.Join("\n", lines) + "\n");
 
-        using var drain = new CancellationTokenSource();
-        var running = new PipelineRunner(new RunOptions
-        {
-            Kafka = broker.BootstrapServers, Follow = true, DataDirectory = run.DataDirectory, ConfigFile = run.ConfigFile,
-        }, TextWriter.Null).RunAsync(drain.Token);
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (!run.AllCommitted() && DateTime.UtcNow < deadline && !running.IsCompleted)
-            await Task.Delay(TimeSpan.FromMilliseconds(200));
-        await drain.CancelAsync();
-        var summary = await running.WaitAsync(TimeSpan.FromSeconds(60));
+        var summary = await KafkaPipelineSpecs.RunUntilCommittedAsync(run, TimeSpan.FromMinutes(2));
 
         var keys = (await KcatAsync(["-b", firstBroker, "-C", "-t", run.Profiles, "-o", "beginning", "-e", "-q", "-f", "%k\\n"], null))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);

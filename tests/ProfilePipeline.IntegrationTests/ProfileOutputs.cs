@@ -17,6 +17,21 @@ public static class ProfileOutputs
         return latest;
     }
 
+    /// <summary>The last record per key of a scored-profile topic: each user's current profile, as a compacted topic keeps it.</summary>
+    public static Dictionary<string, JsonElement> LatestByKey(IEnumerable<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> records)
+    {
+        var latest = new Dictionary<string, JsonElement>();
+        foreach (var record in records.OrderBy(r => r.Offset.Value))
+        {
+            var value = JsonDocument.Parse(record.Message.Value!).RootElement;
+            var user = value.GetProperty("userId").GetString()!;
+            if (System.Text.Encoding.UTF8.GetString(record.Message.Key!) != user)
+                throw new InvalidDataException($"a profile of {user} was published under another key");
+            latest[user] = value;
+        }
+        return latest;
+    }
+
     public static List<JsonElement> DeadLetters(string dataDirectory) =>
         File.ReadLines(Path.Combine(dataDirectory, "dead-letters.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
 
