@@ -38,6 +38,9 @@ public sealed class CrashResumeSpecs
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(50, 1000)));
             if (node.HasExited)
             {
+                var code = await node.WaitForExitAsync(TimeSpan.FromSeconds(10));
+                Assert.True(code == 0 && node.Output.Contains("Input exhausted", StringComparison.Ordinal),
+                    $"attempt {attempt} ended by itself with exit {code}:\n{node.Output}");
                 interruptions.Add($"attempt {attempt}: finished before the interruption");
                 break;
             }
