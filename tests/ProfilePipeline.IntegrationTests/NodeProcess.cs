@@ -52,9 +52,6 @@ public sealed class NodeProcess : IDisposable
         _process.WaitForExit();
     }
 
-    /// <summary>SIGINT, as Ctrl+C sends it.</summary>
-    public void Interrupt() => Signal("-INT");
-
     /// <summary>SIGTERM, as `docker stop` and Kubernetes send it.</summary>
     public void Terminate() => Signal("-TERM");
 
