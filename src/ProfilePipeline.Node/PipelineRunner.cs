@@ -62,7 +62,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
         if (resumeAfter >= 0)
             console.WriteLine($"resuming {input.SourceId} after offset {resumeAfter}");
-        var source = Source.FromEnumerator(() => input.Records(resumeAfter).Select(PipelineItemOf).GetEnumerator());
+        var source = RecordSources.From(() => input.Records(resumeAfter));
         if (options.Rate > 0 && options.Input is null)
             source = source.Throttle(options.Rate, TimeSpan.FromSeconds(1), Math.Max(1, options.Rate / 10), ThrottleMode.Shaping);
         var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
@@ -91,12 +91,18 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         void Drain() => _ = draining.Value;
 
         Task<long>? feeding = null;
+        long fed = -1; // records loaded into the embedded broker, once the feed has finished
         if (embedded is not null)
         {
             console.WriteLine($"embedded Kafka (librdkafka's mock cluster: for trying it out, not for production) at {embedded.BootstrapServers}");
             console.WriteLine($"  watch it with: kcat -b {embedded.BootstrapServers.Split(',')[0]} -C -t {kafka.Topics.Profiles}");
-            feeding = Task.Run(() => KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain,
-                (sent, cancel) => KeepAheadOfConsumerAsync(sent, parts.Metrics, cancel)), CancellationToken.None);
+            feeding = Task.Run(async () =>
+            {
+                var sent = await KafkaFeeder.ProduceAsync(input.Records(-1), producer, kafka.Topics.Events, input.IsCanonicalJson, drain,
+                    (count, cancel) => KeepAheadOfConsumerAsync(count, parts.Metrics, cancel)).ConfigureAwait(false);
+                Volatile.Write(ref fed, sent);
+                return sent;
+            }, CancellationToken.None);
         }
         await using (drain.Register(() => { drained = true; Drain(); }))
         {
@@ -104,7 +110,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             {
                 if (feeding is { IsFaulted: true } or { IsCanceled: true })
                     Drain();
-                else if (feeding is { IsCompletedSuccessfully: true } && !options.Follow && parts.Metrics.Completed >= FedCount(feeding))
+                else if (Volatile.Read(ref fed) is >= 0 and var total && !options.Follow && parts.Metrics.Completed >= total)
                     Drain();
             }).ConfigureAwait(false);
         }
@@ -128,8 +134,6 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             await Task.Delay(TimeSpan.FromMilliseconds(20), cancel).ConfigureAwait(false);
     }
 
-    private static long FedCount(Task<long> completedFeed) => completedFeed.GetAwaiter().GetResult();
-
     private async Task ShowProgressUntilAsync(Task completion, PipelineMetrics metrics, SideDataFiles sideData, Action onTick)
     {
         var progress = new ProgressReporter(metrics, console);
@@ -149,8 +153,6 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         }
         await completion.ConfigureAwait(false);
     }
-
-    private static PipelineItem PipelineItemOf(RawBehavior raw) => new(raw.Position, Stopwatch.GetTimestamp()) { Raw = raw };
 
     /// <summary>What to read: records from a position on, their source id, and the side data to join.</summary>
     private sealed record Input(string SourceId, Func<long, IEnumerable<RawBehavior>> Records, bool IsCanonicalJson, SideDataFiles SideData);

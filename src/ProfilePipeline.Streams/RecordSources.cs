@@ -14,11 +14,9 @@ public static class RecordSources
     /// Lines of <paramref name="path"/> after the header; a record's offset is its data line number (0-based),
     /// and records at or below <paramref name="resumeAfter"/> are skipped (already checkpointed).
     /// </summary>
-    public static Source<PipelineItem, NotUsed> FromFile(string path, IRecordFormat format, string sourceId, long resumeAfter) =>
-        Source.FromEnumerator(() => ReadFile(path, format, sourceId, resumeAfter).Select(Item).GetEnumerator());
-
-    public static Source<PipelineItem, NotUsed> FromGenerator(GeneratorSettings settings, long resumeAfter) =>
-        Source.FromEnumerator(() => ReadGenerator(settings, resumeAfter).Select(Item).GetEnumerator());
+    /// <summary>A source over imported records (<see cref="ReadFile"/>, <see cref="ReadGenerator"/>), enumerated lazily when the graph runs.</summary>
+    public static Source<PipelineItem, NotUsed> From(Func<IEnumerable<RawBehavior>> records) =>
+        Source.FromEnumerator(() => records().Select(Item).GetEnumerator());
 
     /// <summary>The generator's records as an importer reads them (canonical JSON lines).</summary>
     public static IEnumerable<RawBehavior> ReadGenerator(GeneratorSettings settings, long resumeAfter)
