@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using ProfilePipeline.Entities;
+using ProfilePipeline.Entities.Storage;
 
 namespace ProfilePipeline.Node;
 
@@ -53,7 +54,10 @@ public static class NodeConfig
         switch (provider.ToLowerInvariant())
         {
             case "sqlite":
-                return PersistenceConfig.Sqlite(Path.Combine(dataDirectory, config.GetString("profile-pipeline.storage.sqlite-file")));
+                return PersistenceConfig.Sqlite(Path.Combine(dataDirectory, config.GetString("profile-pipeline.storage.sqlite-file")),
+                    SqliteStoreSettings.ParseSynchronous(config.GetString("profile-pipeline.storage.sqlite-synchronous", "full")));
+            case "sqlite-akka-persistence-sql":
+                return PersistenceConfig.SqliteOnAkkaPersistenceSql(Path.Combine(dataDirectory, config.GetString("profile-pipeline.storage.sqlite-file")));
             case "postgresql" or "postgres":
                 var connection = config.GetString("profile-pipeline.storage.postgresql-connection-string");
                 if (string.IsNullOrWhiteSpace(connection))
@@ -61,7 +65,7 @@ public static class NodeConfig
                 return ConfigurationFactory.ParseString("akka.persistence.journal.sql.parallelism = 4")
                     .WithFallback(PersistenceConfig.Sql(connection, PersistenceConfig.PostgresProvider));
             default:
-                throw new ConfigurationException($"profile-pipeline.storage.provider = '{provider}': use sqlite or postgresql");
+                throw new ConfigurationException($"profile-pipeline.storage.provider = '{provider}': use sqlite, postgresql or sqlite-akka-persistence-sql");
         }
     }
 }

@@ -3,7 +3,7 @@ using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Entities.Tests;
 
-/// <summary>A fresh SQLite database file (WAL) per test class, deleted afterwards.</summary>
+/// <summary>A fresh SQLite database file (WAL) per test class, journal and snapshots together, deleted afterwards.</summary>
 public sealed class SqliteJournalFixture : IDisposable
 {
     public SqliteJournalFixture()
@@ -16,9 +16,6 @@ public sealed class SqliteJournalFixture : IDisposable
     public string Directory { get; }
 
     public string DatabasePath { get; }
-
-    /// <summary>The snapshot store's file, beside the journal (see PersistenceConfig.Sqlite).</summary>
-    public string SnapshotDatabasePath => Path.Combine(Directory, "journal-snapshots.db");
 
     public Config Config(int snapshotEvery) => ConfigurationFactory.ParseString($$"""
             akka.loglevel = WARNING

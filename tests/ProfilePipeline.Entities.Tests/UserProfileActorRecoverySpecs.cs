@@ -88,7 +88,7 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
 
     private long CountRows(string table, string persistenceId)
     {
-        var file = table == "snapshot" ? _db.SnapshotDatabasePath : _db.DatabasePath;
+        var file = _db.DatabasePath;
         using var connection = new SqliteConnection($"Data Source={file}");
         connection.Open();
         using var command = connection.CreateCommand();

@@ -1,0 +1,88 @@
+using Microsoft.Data.Sqlite;
+using ProfilePipeline.Entities.Storage;
+
+namespace ProfilePipeline.Entities.Tests;
+
+/// <summary>The embedded store's single writer on a real SQLite file: group commit, isolation of a bad write, drain on close.</summary>
+public sealed class SqliteStoreSpecs : IClassFixture<SqliteJournalFixture>
+{
+    private readonly SqliteJournalFixture _db;
+
+    public SqliteStoreSpecs(SqliteJournalFixture db) => _db = db;
+
+    private string NewFile() => Path.Combine(_db.Directory, Guid.NewGuid().ToString("N") + ".db");
+
+    private static Task InsertAsync(SqliteStore store, string id, long sequenceNr) =>
+        store.WriteAsync(c => c.Execute(
+            "INSERT INTO journal (persistence_id, sequence_nr, created, serializer_id, manifest, writer_uuid, payload) VALUES ($1, $2, 0, 1, '', '', $3)",
+            id, sequenceNr, new byte[] { 1, 2, 3 }));
+
+    private static long Count(string file, string where = "1=1")
+    {
+        using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM journal WHERE {where}";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task Writes_queued_together_are_committed_in_a_few_transactions()
+    {
+        var file = NewFile();
+        var store = SqliteStore.Acquire(file, SqliteSynchronous.Full, maxOperationsPerCommit: 1000);
+        try
+        {
+            var writes = Enumerable.Range(0, 2000).Select(i => InsertAsync(store, "p" + (i % 50), i)).ToList();
+            await Task.WhenAll(writes);
+
+            Assert.Equal(2000, Count(file));
+            // The writer may start on the first write before the rest are queued; the others go in batches of up to 1000.
+            Assert.InRange(store.Commits, 2, 4);
+        }
+        finally
+        {
+            store.Release();
+        }
+    }
+
+    [Fact]
+    public async Task A_write_that_fails_fails_alone_and_the_writes_beside_it_commit()
+    {
+        var file = NewFile();
+        var store = SqliteStore.Acquire(file, SqliteSynchronous.Full, maxOperationsPerCommit: 1000);
+        try
+        {
+            await InsertAsync(store, "taken", 1);
+            var before = Enumerable.Range(0, 100).Select(i => InsertAsync(store, "a", i)).ToList();
+            var duplicate = InsertAsync(store, "taken", 1);
+            var after = Enumerable.Range(0, 100).Select(i => InsertAsync(store, "b", i)).ToList();
+
+            await Task.WhenAll(before.Concat(after));
+            var error = await Assert.ThrowsAsync<SqliteException>(() => duplicate);
+            Assert.Contains("UNIQUE", error.Message);
+            Assert.Equal(201, Count(file));
+        }
+        finally
+        {
+            store.Release();
+        }
+    }
+
+    [Fact]
+    public async Task Releasing_the_store_commits_every_write_it_accepted_and_later_writes_are_refused()
+    {
+        var file = NewFile();
+        var store = SqliteStore.Acquire(file, SqliteSynchronous.Normal, maxOperationsPerCommit: 10);
+        var shared = SqliteStore.Acquire(file, SqliteSynchronous.Normal, maxOperationsPerCommit: 10);
+        Assert.Same(store, shared);
+
+        var writes = Enumerable.Range(0, 500).Select(i => InsertAsync(store, "p", i)).ToList();
+        shared.Release();
+        store.Release();
+
+        await Task.WhenAll(writes);
+        Assert.Equal(500, Count(file));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => InsertAsync(store, "p", 1000));
+    }
+}
