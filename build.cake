@@ -18,7 +18,7 @@ Task("Test").IsDependentOn("Build").Does(() =>
 // A generated million-event run of the whole pipeline on the embedded default (the benchmark issue grows this).
 Task("Bench").IsDependentOn("Build").Does(() =>
     DotNetRun("./src/ProfilePipeline.Node/ProfilePipeline.Node.csproj",
-        new ProcessArgumentBuilder().Append("run").Append("--events 1000000 --users 100000 --data-dir ./artifacts/bench-data"),
+        new ProcessArgumentBuilder().Append("bench").Append(Argument("quick", false) ? "--quick" : ""),
         new DotNetRunSettings { Configuration = configuration, NoRestore = true, NoBuild = true }));
 
 Task("Pack").IsDependentOn("Build").Does(() =>

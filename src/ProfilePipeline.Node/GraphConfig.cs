@@ -1,4 +1,6 @@
+using Akka.Actor;
 using Akka.Configuration;
+using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Streams;
@@ -8,6 +10,15 @@ namespace ProfilePipeline.Node;
 /// <summary>Binds the graph's and the clean stage's settings from <c>profile-pipeline</c> HOCON, with clear errors.</summary>
 public static class GraphConfig
 {
+    /// <summary>The graph's parts for a node: the one place they are put together (run and bench both use it).</summary>
+    public static ProfileGraphParts Parts(Config config, Pseudonymizer pseudonymizer, SideData sideData, IActorRef shardRegion, PipelineMetrics metrics) => new(
+        new BehaviorCleaner(pseudonymizer, Cleaner(config), () => DateTimeOffset.UtcNow),
+        sideData,
+        shardRegion,
+        new ProfileScorer(Scoring(config)),
+        new ModelHolder(RuleBasedPropensityModel.Instance),
+        metrics);
+
     public static ProfileGraphSettings Graph(Config config)
     {
         var g = config.GetConfig("profile-pipeline.graph") ?? throw new ConfigurationException("missing section profile-pipeline.graph");

@@ -7,7 +7,7 @@ using ProfilePipeline.Domain.Import;
 
 namespace ProfilePipeline.Node;
 
-/// <summary>The node's command line: `run` (the pipeline) and `generate` (write a synthetic data set to files).</summary>
+/// <summary>The node's command line: `run` (the pipeline), `generate` (a synthetic data set), `produce` (load Kafka) and `bench`.</summary>
 public static class NodeCommands
 {
     public static RootCommand Build()
@@ -16,6 +16,7 @@ public static class NodeCommands
         root.Subcommands.Add(RunCommand());
         root.Subcommands.Add(GenerateCommand());
         root.Subcommands.Add(ProduceCommand.Build());
+        root.Subcommands.Add(Bench.BenchCommand.Build());
         return root;
     }
 

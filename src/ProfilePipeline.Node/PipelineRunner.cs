@@ -34,13 +34,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var metrics = new PipelineMetrics();
 
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        var parts = new ProfileGraphParts(
-            new BehaviorCleaner(pseudonymizer, GraphConfig.Cleaner(config), () => DateTimeOffset.UtcNow),
-            input.SideData.Current,
-            node.Profiles,
-            new ProfileScorer(GraphConfig.Scoring(config)),
-            new ModelHolder(RuleBasedPropensityModel.Instance),
-            metrics);
+        var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node.Profiles, metrics);
         var graph = GraphConfig.Graph(config);
         var stopwatch = new Stopwatch(); // started by the run once its input is ready, so that loading a broker is not counted
         var drained = options.Kafka is null

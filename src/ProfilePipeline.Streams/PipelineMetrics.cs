@@ -72,6 +72,12 @@ public sealed class PipelineMetrics
             Interlocked.Increment(ref _redelivered);
         if (item.Profile is not null)
             Interlocked.Increment(ref _profilesWritten);
-        _latency.Record(Stopwatch.GetElapsedTime(item.EnteredAtTicks));
+        if (item.EnteredAtTicks >= Interlocked.Read(ref _latencyFrom))
+            _latency.Record(Stopwatch.GetElapsedTime(item.EnteredAtTicks));
     }
+
+    private long _latencyFrom = long.MinValue;
+
+    /// <summary>Leaves records that entered before <paramref name="timestamp"/> (Stopwatch ticks) out of the latency histogram: a warm-up.</summary>
+    public void RecordLatencyFrom(long timestamp) => Interlocked.Exchange(ref _latencyFrom, timestamp);
 }

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ProfilePipeline.Node.Bench;
+
+/// <summary>`bench`: runs <see cref="BenchRunner"/>, prints every figure by its plain name and saves them as dated JSON.</summary>
+public static class BenchCommand
+{
+    public static Command Build()
+    {
+        var defaults = new BenchOptions();
+        var quick = new Option<bool>("--quick") { Description = "A small run (100k events, one run each) that takes under a minute." };
+        var events = new Option<long?>("--events") { Description = $"Generated events (default {defaults.Events:N0}, quick 100,000)." };
+        var users = new Option<int?>("--users") { Description = $"Generated users (default {defaults.Users:N0}, quick 10,000)." };
+        var runs = new Option<int?>("--runs") { Description = $"Runs per throughput figure; the median is reported (default {defaults.Runs}, quick 1)." };
+        var workDir = new Option<string>("--work-dir") { Description = "Scratch folder for the stores (emptied first).", DefaultValueFactory = _ => defaults.WorkDirectory };
+        var output = new Option<string>("--output") { Description = "Folder for the dated JSON result.", DefaultValueFactory = _ => defaults.OutputDirectory };
+        var noSave = new Option<bool>("--no-save") { Description = "Print the figures without saving them." };
+        var config = new Option<string?>("--config") { Description = "A HOCON file applied to every node the bench starts (as run --config)." };
+        var command = new Command("bench", "Measure throughput, the machine's limits, latency, memory per profile and recovery.")
+        {
+            quick, events, users, runs, workDir, output, noSave, config,
+        };
+        command.SetAction(async (result, _) =>
+        {
+            var options = defaults with { WorkDirectory = result.GetValue(workDir)!, OutputDirectory = result.GetValue(output)!, Save = !result.GetValue(noSave), ConfigFile = result.GetValue(config) };
+            if (result.GetValue(quick))
+                options = BenchOptions.QuickSettings(options);
+            options = options with
+            {
+                Events = result.GetValue(events) ?? options.Events,
+                Users = result.GetValue(users) ?? options.Users,
+                Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
+            };
+            var report = await new BenchRunner(options, Console.Out).RunAsync().ConfigureAwait(false);
+            Print(report, Console.Out);
+            if (options.Save)
+                Console.WriteLine($"saved {Save(report, options)}");
+            if (Directory.Exists(options.WorkDirectory))
+                Directory.Delete(options.WorkDirectory, recursive: true);
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Every numeric figure, one per line, by its dotted name (the same names as in the JSON).</summary>
+    public static void Print(JsonObject report, TextWriter console)
+    {
+        var figures = Flatten(report, "").ToList();
+        var width = figures.Max(f => f.Name.Length);
+        console.WriteLine();
+        console.WriteLine($"{"figure".PadRight(width)}  value");
+        console.WriteLine($"{new string('-', width)}  -----");
+        foreach (var (name, value) in figures)
+            console.WriteLine($"{name.PadRight(width)}  {value}");
+    }
+
+    private static IEnumerable<(string Name, string Value)> Flatten(JsonNode? node, string prefix)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (key, child) in o)
+                    foreach (var figure in Flatten(child, prefix.Length == 0 ? key : $"{prefix}.{key}"))
+                        yield return figure;
+                break;
+            case JsonArray:
+                break; // per-run lists and memory points are in the JSON
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                var number = double.Parse(v.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+                yield return (prefix, number.ToString("#,0.##", System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case JsonValue v:
+                yield return (prefix, v.ToString());
+                break;
+        }
+    }
+
+    private static string Save(JsonObject report, BenchOptions options)
+    {
+        Directory.CreateDirectory(options.OutputDirectory);
+        var name = $"{DateTime.UtcNow:yyyy-MM-dd}-{report["commit"]}{(options.Quick ? "-quick" : "")}.json";
+        var path = Path.Combine(options.OutputDirectory, name);
+        File.WriteAllText(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return path;
+    }
+}
