@@ -10,6 +10,7 @@ using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Generation;
 using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Entities;
+using ProfilePipeline.Entities.Storage;
 using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node.Bench;
@@ -89,12 +90,33 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
             ["akkaPersistenceSqlOnSqlite"] = new JsonObject { ["eventsPerSecond"] = Math.Round(onAkkaSql.Result.EventsPerSecond) },
             ["embeddedSqliteJournal"] = new JsonObject { ["eventsPerSecond"] = Math.Round(onOurs.Result.EventsPerSecond) },
         };
-        report["postgresql"] = new JsonObject
-        {
-            ["measured"] = false,
-            ["reason"] = "not built into bench yet: the PostgreSQL journal (Akka.Persistence.Sql) is wired by configuration but has no throwaway-server harness",
-        };
+        report["postgresql"] = await PostgresAsync(comparisonRecords, sideData).ConfigureAwait(false);
         return report;
+    }
+
+    /// <summary>The same graph with the journal and snapshots on a throwaway local PostgreSQL 15 (Akka.Persistence.Sql).</summary>
+    private async Task<JsonObject> PostgresAsync(IReadOnlyList<RawBehavior> records, SideDataFiles sideData)
+    {
+        if (ThrowawayPostgres.FindBinaries() is null)
+        {
+            console.WriteLine("  postgresql: not measured (no PostgreSQL server binaries; set PG_BIN)");
+            return new JsonObject { ["measured"] = false, ["reason"] = "no PostgreSQL server binaries found (initdb, pg_ctl); set PG_BIN" };
+        }
+        using var server = ThrowawayPostgres.Start();
+        var hocon = $"""
+            profile-pipeline.storage.provider = postgresql
+            profile-pipeline.storage.postgresql-connection-string = "{server.ConnectionString}"
+            """;
+        var run = await RunGraphAsync(hocon, records, sideData).ConfigureAwait(false);
+        console.WriteLine($"  postgresql (local server, synchronous_commit on, Akka.Persistence.Sql): {run.Result.EventsPerSecond:N0} events/s on {records.Count:N0} events, {run.Result.Gc}");
+        return new JsonObject
+        {
+            ["measured"] = true,
+            ["events"] = records.Count,
+            ["eventsPerSecond"] = Math.Round(run.Result.EventsPerSecond),
+            ["p99LatencyMs"] = Ms(run.Result.Metrics.Latency.Quantile(0.99)),
+            ["server"] = "PostgreSQL 15 on 127.0.0.1 in a temporary folder, synchronous_commit = on, journal through Akka.Persistence.Sql (provider PostgreSQL.15, parallelism 4)",
+        };
     }
 
     private sealed record GraphRun(BenchPipeline.Result Result, string Store);

@@ -1,0 +1,94 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.TestKit.Xunit2;
+using Npgsql;
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Entities.Storage;
+
+namespace ProfilePipeline.Entities.Tests;
+
+/// <summary>A throwaway PostgreSQL 15 server for one test class (skipped, with the reason, where it is not installed).</summary>
+public sealed class PostgresFixture : IDisposable
+{
+    public PostgresFixture()
+    {
+        if (ThrowawayPostgres.FindBinaries() is not null)
+            Server = ThrowawayPostgres.Start();
+    }
+
+    public ThrowawayPostgres? Server { get; }
+
+    public void Dispose() => Server?.Dispose();
+}
+
+/// <summary>The entity on PostgreSQL through configuration alone (Akka.Persistence.Sql, provider PostgreSQL.15): persist, stop, recover.</summary>
+public sealed class PostgresJournalSpecs : TestKit, IClassFixture<PostgresFixture>
+{
+    private static readonly long Start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    private readonly PostgresFixture _postgres;
+    private readonly UserProfileSettings _settings;
+
+    public PostgresJournalSpecs(PostgresFixture postgres) : base(Configuration(postgres), "postgres-specs")
+    {
+        _postgres = postgres;
+        _settings = UserProfileSettings.FromConfig(Sys.Settings.Config);
+    }
+
+    private static Config Configuration(PostgresFixture postgres) =>
+        ConfigurationFactory.ParseString("""
+            akka.loglevel = WARNING
+            profile-pipeline.profile {
+              affinity-half-life = 7d
+              affinity-capacity = 32
+              top-k = 5
+              session-gap = 30m
+              allowed-lateness = 1h
+              recent-event-ids = 64
+              distinct-capacity = 256
+              source-capacity = 8
+              affinity-weights = [1.0, 1.0, 0.5, 3.0, 0.0, 2.0, 5.0]
+              snapshot-every = 5
+              number-of-shards = 10
+            }
+            """)
+            .WithFallback(ProfileSerializer.Configuration)
+            .WithFallback(postgres.Server is null
+                ? ConfigurationFactory.Empty
+                : PersistenceConfig.Sql(postgres.Server.ConnectionString, PersistenceConfig.PostgresProvider));
+
+    private static BehaviorEvent Event(int i) => new(
+        $"e{i}", "pg-user", i % 4 == 3 ? BehaviorType.Purchase : BehaviorType.View, Start + i * 60_000L, $"i{i % 3}", $"c{i % 2}", "b",
+        i % 4 == 3 ? 10m + i : null, 1, null, null, null, BehaviorEvent.NoAttributes, new SourcePosition("spec", i));
+
+    [SkippableFact]
+    public async Task An_entity_on_postgresql_recovers_from_snapshot_plus_tail_the_state_of_the_full_fold()
+    {
+        Skip.If(_postgres.Server is null, "PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+        var entity = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings));
+        var expected = ProfileState.Empty(_settings.Profile);
+        for (var i = 0; i < 13; i++)
+        {
+            await entity.Ask<BehaviorsAcknowledged>(new RecordBehaviors("pg-user", ImmutableArray.Create(Event(i))), TimeSpan.FromSeconds(20));
+            expected = expected.Apply(expected.Decide([Event(i)]).ToPersist!);
+        }
+        await entity.GracefulStop(TimeSpan.FromSeconds(5));
+        await AwaitConditionAsync(() => Task.FromResult(Count("snapshot") >= 1), TimeSpan.FromSeconds(20));
+        Assert.Equal(13, Count("journal"));
+
+        var revived = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings));
+        var reply = await revived.Ask<ProfileReply>(new GetProfile("pg-user"), TimeSpan.FromSeconds(20));
+        Assert.Equal(JsonSerializer.Serialize(expected.Features("pg-user")), JsonSerializer.Serialize(reply.Features));
+    }
+
+    private long Count(string table)
+    {
+        using var connection = new NpgsqlConnection(_postgres.Server!.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = 'profile-pg-user'";
+        return (long)command.ExecuteScalar()!;
+    }
+}
