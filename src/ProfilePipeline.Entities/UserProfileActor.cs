@@ -32,7 +32,7 @@ public sealed class UserProfileActor : ReceivePersistentActor
             if (offer.Snapshot is ProfileSnapshot snapshot)
                 _state = ProfileState.FromBytes(snapshot.State, _settings.Profile);
         });
-        Recover<BehaviorsRecorded>(recorded => _state = _state.Apply(recorded));
+        Recover<BehaviorsRecorded>(recorded => _state.ApplyInPlace(recorded));
 
         Command<RecordBehaviors>(Handle);
         Command<GetProfile>(_ => Sender.Tell(new ProfileReply(_userId, _state.Version == 0 ? null : _state.Features(_userId))));
@@ -56,7 +56,7 @@ public sealed class UserProfileActor : ReceivePersistentActor
         var replyTo = Sender;
         Persist(decision.ToPersist, recorded =>
         {
-            _state = _state.Apply(recorded);
+            _state.ApplyInPlace(recorded); // the entity owns its state: nothing else holds it
             _appliedSinceSnapshot += recorded.Events.Length;
             if (_appliedSinceSnapshot >= _settings.SnapshotEvery)
             {

@@ -58,6 +58,31 @@ public class ProfileStateFoldProperties
             FoldInBatches(events, sizes).Equals(FoldInBatches(events, Enumerable.Repeat(1, events.Count))), iter: 300);
 
     [Fact]
+    public void Folding_in_place_gives_the_state_apply_gives_and_apply_leaves_its_input_unchanged() =>
+        Gen.Select(History, Gen.Int[1, 20].Array[1, 60]).Sample((events, sizes) =>
+        {
+            var copied = ProfileState.Empty(Settings);
+            var owned = ProfileState.Empty(Settings);
+            var index = 0;
+            foreach (var size in sizes.Append(events.Count))
+            {
+                if (index >= events.Count)
+                    break;
+                var batch = events.Skip(index).Take(size).ToList();
+                index += batch.Count;
+                if (copied.Decide(batch).ToPersist is not { } recorded)
+                    continue;
+                var before = copied.ToBytes();
+                var next = copied.Apply(recorded);
+                if (!copied.ToBytes().AsSpan().SequenceEqual(before))
+                    return false;
+                copied = next;
+                owned.ApplyInPlace(recorded);
+            }
+            return owned.Equals(copied);
+        }, iter: 300);
+
+    [Fact]
     public void A_redelivered_or_duplicate_event_changes_nothing() =>
         Gen.Select(History, Gen.Int[0, 1000]).Sample((events, pick) =>
         {
