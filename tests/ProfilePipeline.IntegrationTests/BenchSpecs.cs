@@ -36,7 +36,7 @@ public sealed class BenchSpecs
                      {
                          "durable.eventsPerSecond", "limits.inMemoryJournal.eventsPerSecond", "limits.passThrough.eventsPerSecond",
                          "limits.sqliteBatchedInsert.rowsPerSecond", "latency.at50Percent.p99Ms", "latency.at90Percent.p99Ms",
-                         "latency.at50Percent.eventsMeasured", "memory.bytesPerProfile", "recovery.startToFirstEventMs", "recovery.perUser.p99Ms",
+                         "latency.at50Percent.eventsMeasured", "latency.at90Percent.eventsMeasured", "memory.bytesPerProfile", "recovery.startToFirstEventMs", "recovery.perUser.p99Ms",
                          "recovery.allUsers.usersPerSecond", "comparison.akkaPersistenceSqlOnSqlite.eventsPerSecond", "comparison.embeddedSqliteJournal.eventsPerSecond",
                      })
                 Assert.True(Figure(positive) > 0, $"{positive} = {Figure(positive)}");

@@ -26,6 +26,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     private volatile IReadOnlyDictionary<string, long> _lag = ImmutableDictionary<string, long>.Empty;
     private long _generation;
     private bool _paused;
+    private bool _assignmentChanged;
     private DateTime _lastErrorReport;
     private Thread? _thread;
 
@@ -111,10 +112,12 @@ internal sealed class ConsumerPollLoop : IKafkaControl
                 {
                     StopEmitting(consumer);
                     ConsumeOrSkipError(consumer); // keeps rebalance callbacks going
+                    ApplyPauseState(consumer);
                     continue;
                 }
                 FlushOverflow(consumer);
                 var result = ConsumeOrSkipError(consumer);
+                ApplyPauseState(consumer);
                 if (result is not null && !result.IsPartitionEOF)
                     Offer(consumer, result);
                 if (DateTime.UtcNow - lastLag > TimeSpan.FromSeconds(1))
@@ -209,8 +212,26 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         foreach (var partition in partitions)
             _assigned[partition] = generation;
         _log($"kafka consumer: assigned {string.Join(", ", partitions)} (generation {generation})");
+        // The assignment takes effect when this handler returns; the pause state is set on it right after (see
+        // ApplyPauseState), both ways.
+        _assignmentChanged = true;
+    }
+
+    /// <summary>
+    /// After a new assignment, pauses or resumes all of it to match this loop's state. Both ways: librdkafka keeps a
+    /// partition's pause flag across a revoke and a later re-assign, so a partition paused in an earlier generation
+    /// would otherwise stay paused while the loop, having resumed an empty assignment in between, believes it is
+    /// fetching (a stall a rebalance test ran into).
+    /// </summary>
+    private void ApplyPauseState(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (!_assignmentChanged)
+            return;
+        _assignmentChanged = false;
         if (_paused || _stopRequested)
-            consumer.Pause(partitions);
+            consumer.Pause(consumer.Assignment);
+        else
+            consumer.Resume(consumer.Assignment);
     }
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<TopicPartition> partitions, bool commitFirst)

@@ -162,15 +162,18 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
     private async Task<JsonObject> LatencyAsync(double share, double maxEventsPerSecond, IReadOnlyList<RawBehavior> records, SideDataFiles sideData)
     {
         var rate = Math.Max(1, (int)(maxEventsPerSecond * share));
-        var count = (int)Math.Min(records.Count, rate * (options.LatencyWarmUp + options.LatencyDuration).TotalSeconds);
-        var run = await RunGraphAsync(null, records.Take(count).ToList(), sideData, BenchPipeline.OpenLoop(rate, options.LatencyWarmUp)).ConfigureAwait(false);
+        var wanted = rate * (options.LatencyWarmUp + options.LatencyDuration).TotalSeconds;
+        var count = (int)Math.Min(records.Count, wanted);
+        // Too few records for the whole schedule: warm-up and measured part shrink together, so something is measured.
+        var warmUp = options.LatencyWarmUp * (count / wanted);
+        var run = await RunGraphAsync(null, records.Take(count).ToList(), sideData, BenchPipeline.OpenLoop(rate, warmUp)).ConfigureAwait(false);
         var latency = run.Result.Metrics.Latency;
         var figures = new JsonObject
         {
             ["offeredEventsPerSecond"] = rate,
             ["events"] = count,
             ["eventsMeasured"] = latency.Count,
-            ["warmUpSeconds"] = options.LatencyWarmUp.TotalSeconds,
+            ["warmUpSeconds"] = Math.Round(warmUp.TotalSeconds, 3),
             ["p50Ms"] = Ms(latency.Quantile(0.5)),
             ["p95Ms"] = Ms(latency.Quantile(0.95)),
             ["p99Ms"] = Ms(latency.Quantile(0.99)),
