@@ -12,7 +12,7 @@ internal sealed class BucketSeries
     private readonly long _bucketMilliseconds;
     private readonly int _retained;
     private readonly List<long> _index;
-    private readonly List<long> _counts; // BehaviorTypes.Count per bucket
+    private readonly List<int> _counts; // BehaviorTypes.Count per bucket; int halves a live profile's largest arrays
     private readonly List<decimal> _spend;
 
     public BucketSeries(long bucketMilliseconds, int retained)
@@ -20,7 +20,7 @@ internal sealed class BucketSeries
     {
     }
 
-    private BucketSeries(long bucketMilliseconds, int retained, List<long> index, List<long> counts, List<decimal> spend)
+    private BucketSeries(long bucketMilliseconds, int retained, List<long> index, List<int> counts, List<decimal> spend)
     {
         _bucketMilliseconds = bucketMilliseconds;
         _retained = retained;
@@ -45,7 +45,7 @@ internal sealed class BucketSeries
             {
                 position = ~position;
                 _index.Insert(position, bucket);
-                _counts.InsertRange(position * BehaviorTypes.Count, new long[BehaviorTypes.Count]);
+                _counts.InsertRange(position * BehaviorTypes.Count, new int[BehaviorTypes.Count]);
                 _spend.Insert(position, 0m);
             }
             _counts[position * BehaviorTypes.Count + (int)type]++;
@@ -100,7 +100,7 @@ internal sealed class BucketSeries
         {
             series._index.Add(reader.ReadInt64());
             for (var t = 0; t < BehaviorTypes.Count; t++)
-                series._counts.Add(reader.Read7BitEncodedInt64());
+                series._counts.Add(checked((int)reader.Read7BitEncodedInt64()));
             series._spend.Add(reader.ReadDecimal());
         }
         return series;

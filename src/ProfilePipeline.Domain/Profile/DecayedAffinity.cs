@@ -24,7 +24,7 @@ internal sealed class DecayedAffinity(int capacity, List<string> keys, List<doub
         {
             if (keys.Count >= capacity)
                 Evict(newest, halfLifeMs);
-            keys.Add(key);
+            keys.Add(SharedStrings.Share(key));
             scores.Add(weight);
             times.Add(timestamp);
             return;
@@ -88,7 +88,7 @@ internal sealed class DecayedAffinity(int capacity, List<string> keys, List<doub
         List<long> times = new(n);
         for (var i = 0; i < n; i++)
         {
-            keys.Add(reader.ReadString());
+            keys.Add(SharedStrings.Share(reader.ReadString()));
             scores.Add(reader.ReadDouble());
             times.Add(reader.ReadInt64());
         }

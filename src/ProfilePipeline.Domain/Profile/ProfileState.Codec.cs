@@ -82,7 +82,7 @@ public sealed partial class ProfileState
         s._recentIds = RecentIdRing.ReadFrom(r, settings.RecentEventIds);
         var marks = r.ReadInt32();
         for (var i = 0; i < marks; i++)
-            s._sourceMarks.Add(new SourcePosition(r.ReadString(), r.ReadInt64()));
+            s._sourceMarks.Add(new SourcePosition(SharedStrings.Share(r.ReadString()), r.ReadInt64()));
         s._sessionCount = r.ReadInt64();
         s._sessionStart = r.ReadInt64();
         s._sessionEvents = r.ReadInt64();

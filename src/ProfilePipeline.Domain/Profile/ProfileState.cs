@@ -193,12 +193,14 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
         var i = _sourceMarks.FindIndex(m => m.SourceId == mark.SourceId);
         if (i >= 0)
         {
-            mark = mark with { Offset = Math.Max(mark.Offset, _sourceMarks[i].Offset) };
+            mark = _sourceMarks[i] with { Offset = Math.Max(mark.Offset, _sourceMarks[i].Offset) };
             _sourceMarks.RemoveAt(i);
         }
-        else if (_sourceMarks.Count >= _settings.SourceCapacity)
+        else
         {
-            _sourceMarks.RemoveAt(0); // least recently marked
+            if (_sourceMarks.Count >= _settings.SourceCapacity)
+                _sourceMarks.RemoveAt(0); // least recently marked
+            mark = mark with { SourceId = SharedStrings.Share(mark.SourceId) };
         }
         _sourceMarks.Add(mark);
     }
