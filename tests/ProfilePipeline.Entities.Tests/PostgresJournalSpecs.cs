@@ -38,26 +38,9 @@ public sealed class PostgresJournalSpecs : TestKit, IClassFixture<PostgresFixtur
     }
 
     private static Config Configuration(PostgresFixture postgres) =>
-        ConfigurationFactory.ParseString("""
-            akka.loglevel = WARNING
-            profile-pipeline.profile {
-              affinity-half-life = 7d
-              affinity-capacity = 32
-              top-k = 5
-              session-gap = 30m
-              allowed-lateness = 1h
-              recent-event-ids = 64
-              distinct-capacity = 256
-              source-capacity = 8
-              affinity-weights = [1.0, 1.0, 0.5, 3.0, 0.0, 2.0, 5.0]
-              snapshot-every = 5
-              number-of-shards = 10
-            }
-            """)
-            .WithFallback(ProfileSerializer.Configuration)
-            .WithFallback(postgres.Server is null
-                ? ConfigurationFactory.Empty
-                : PersistenceConfig.Sql(postgres.Server.ConnectionString, PersistenceConfig.PostgresProvider));
+        SqliteJournalFixture.EntityConfig(snapshotEvery: 5).WithFallback(postgres.Server is null
+            ? ConfigurationFactory.Empty
+            : PersistenceConfig.Sql(postgres.Server.ConnectionString, PersistenceConfig.PostgresProvider));
 
     private static BehaviorEvent Event(int i) => new(
         $"e{i}", "pg-user", i % 4 == 3 ? BehaviorType.Purchase : BehaviorType.View, Start + i * 60_000L, $"i{i % 3}", $"c{i % 2}", "b",

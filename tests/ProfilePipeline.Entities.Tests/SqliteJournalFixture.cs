@@ -17,7 +17,10 @@ public sealed class SqliteJournalFixture : IDisposable
 
     public string DatabasePath { get; }
 
-    public Config Config(int snapshotEvery) => ConfigurationFactory.ParseString($$"""
+    public Config Config(int snapshotEvery) => EntityConfig(snapshotEvery).WithFallback(PersistenceConfig.Sqlite(DatabasePath));
+
+    /// <summary>The entity's settings for tests, with the serializer, for any journal.</summary>
+    public static Config EntityConfig(int snapshotEvery) => ConfigurationFactory.ParseString($$"""
             akka.loglevel = WARNING
             profile-pipeline.profile {
               affinity-half-life = 7d
@@ -33,8 +36,7 @@ public sealed class SqliteJournalFixture : IDisposable
               number-of-shards = 10
             }
             """)
-        .WithFallback(ProfileSerializer.Configuration)
-        .WithFallback(PersistenceConfig.Sqlite(DatabasePath));
+        .WithFallback(ProfileSerializer.Configuration);
 
     public void Dispose()
     {

@@ -15,29 +15,27 @@ public sealed class SqliteJournal : AsyncWriteJournal
 {
     private const string Insert = "INSERT INTO journal (persistence_id, sequence_nr, created, serializer_id, manifest, writer_uuid, payload) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-    private readonly SqliteStoreSettings _settings;
+    private readonly SqliteStoreLease _lease;
     private readonly Akka.Serialization.Serialization _serialization;
-    private SqliteStore? _store;
 
     public SqliteJournal(Config config)
     {
-        _settings = SqliteStoreSettings.From(config);
+        _lease = new SqliteStoreLease(config, "journal");
         _serialization = Context.System.Serialization;
     }
 
-    private SqliteStore Store => _store ?? throw new InvalidOperationException("the journal has not started");
+    private SqliteStore Store => _lease.Store;
 
     protected override void PreStart()
     {
-        _store = SqliteStore.Acquire(_settings.Database, _settings.Synchronous, _settings.MaxWritesPerCommit);
+        _lease.Take();
         base.PreStart();
     }
 
     protected override void PostStop()
     {
         base.PostStop();
-        _store?.Release();
-        _store = null;
+        _lease.GiveBack();
     }
 
     protected override Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)

@@ -7,29 +7,27 @@ namespace ProfilePipeline.Entities.Storage;
 /// <summary>The embedded snapshot store: snapshots in the same SQLite file as the journal, written through its single writer.</summary>
 public sealed class SqliteSnapshotStore : SnapshotStore
 {
-    private readonly SqliteStoreSettings _settings;
+    private readonly SqliteStoreLease _lease;
     private readonly Akka.Serialization.Serialization _serialization;
-    private SqliteStore? _store;
 
     public SqliteSnapshotStore(Config config)
     {
-        _settings = SqliteStoreSettings.From(config);
+        _lease = new SqliteStoreLease(config, "snapshot store");
         _serialization = Context.System.Serialization;
     }
 
-    private SqliteStore Store => _store ?? throw new InvalidOperationException("the snapshot store has not started");
+    private SqliteStore Store => _lease.Store;
 
     protected override void PreStart()
     {
-        _store = SqliteStore.Acquire(_settings.Database, _settings.Synchronous, _settings.MaxWritesPerCommit);
+        _lease.Take();
         base.PreStart();
     }
 
     protected override void PostStop()
     {
         base.PostStop();
-        _store?.Release();
-        _store = null;
+        _lease.GiveBack();
     }
 
     protected override Task<SelectedSnapshot?> LoadAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
