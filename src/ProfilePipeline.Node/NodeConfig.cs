@@ -36,6 +36,9 @@ public static class NodeConfig
         ["PROFILE_PIPELINE_HOSTNAME"] = "akka.remote.dot-netty.tcp.hostname",
         ["PROFILE_PIPELINE_PORT"] = "akka.remote.dot-netty.tcp.port",
         ["PROFILE_PIPELINE_KAFKA_GROUP"] = "profile-pipeline.kafka.group-id",
+        ["PROFILE_PIPELINE_ADMIN_HOST"] = "profile-pipeline.admin.host",
+        ["PROFILE_PIPELINE_ADMIN_PORT"] = "profile-pipeline.admin.port",
+        ["PROFILE_PIPELINE_ADMIN_TOKEN"] = "profile-pipeline.admin.token",
     };
 
     // Akka's HOCON does not resolve ${?VAR} from the environment, so overrides are applied here.

@@ -9,6 +9,7 @@ using ProfilePipeline.Domain.Import;
 using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Kafka;
+using ProfilePipeline.Node.Admin;
 using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node;
@@ -35,6 +36,12 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
 
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node.Profiles, metrics);
+        var admin = AdminSettings.From(config, dataDirectory);
+        await using var adminEndpoint = admin.Enabled
+            ? await AdminEndpoint.StartAsync(admin, metrics, node.Profiles, pseudonymizer, dataDirectory).ConfigureAwait(false)
+            : null;
+        if (adminEndpoint is not null)
+            console.WriteLine($"admin endpoint at {adminEndpoint.Address}" + (admin.TokenFile is null ? "" : $" (token in {admin.TokenFile})"));
         var graph = GraphConfig.Graph(config);
         var stopwatch = new Stopwatch(); // started by the run once its input is ready, so that loading a broker is not counted
         var drained = options.Kafka is null

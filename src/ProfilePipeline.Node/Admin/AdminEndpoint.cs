@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using ProfilePipeline.Domain.Privacy;
+using ProfilePipeline.Entities;
+using ProfilePipeline.Streams;
+
+namespace ProfilePipeline.Node.Admin;
+
+/// <summary>
+/// The node's admin endpoint: JSON (and Prometheus text on <c>/metrics</c>) over HTTP, every request authenticated
+/// with the bearer token. Routes: <c>GET /metrics</c>, <c>GET /pipeline/stats</c>, <c>GET /profiles/{userId}</c>
+/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs).
+/// </summary>
+public sealed class AdminEndpoint : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private AdminEndpoint(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, IActorRef profiles, Pseudonymizer pseudonymizer,
+        string dataDirectory)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://{settings.Host}:{settings.Port}");
+        var app = builder.Build();
+        var expected = Encoding.UTF8.GetBytes("Bearer " + settings.Token);
+        app.Use(async (context, next) =>
+        {
+            var given = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
+            if (!CryptographicOperations.FixedTimeEquals(given, expected))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await context.Response.WriteAsJsonAsync(new { error = "missing or wrong bearer token" }).ConfigureAwait(false);
+                return;
+            }
+            await next(context).ConfigureAwait(false);
+        });
+        app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(metrics), PrometheusText.ContentType));
+        app.MapGet("/pipeline/stats", () => Results.Json(new
+        {
+            read = metrics.Read,
+            completed = metrics.Completed,
+            applied = metrics.Applied,
+            duplicates = metrics.Duplicates,
+            redelivered = metrics.Redelivered,
+            deadLetters = metrics.DeadLetters,
+            deadLettersByReason = metrics.DeadLettersByReason.ToDictionary(),
+            profilesWritten = metrics.ProfilesWritten,
+            users = metrics.Users,
+            latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
+        }));
+        app.MapGet("/profiles/{userId}", async (string userId, bool? pseudonymized) =>
+        {
+            var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
+            var reply = await profiles.Ask<ProfileReply>(new GetProfile(id), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return reply.Features is null
+                ? Results.NotFound(new { error = $"no profile for user {userId}" })
+                : Results.Json(new { userId = id, features = reply.Features });
+        });
+        await app.StartAsync().ConfigureAwait(false);
+        var address = new Uri(app.Urls.First());
+        await File.WriteAllTextAsync(Path.Combine(dataDirectory, AdminSettings.AddressFileName),
+            JsonSerializer.Serialize(new { url = address.ToString(), tokenFile = settings.TokenFile })).ConfigureAwait(false);
+        return new AdminEndpoint(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

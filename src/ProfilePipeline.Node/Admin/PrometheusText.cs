@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text;
+using ProfilePipeline.Streams;
+
+namespace ProfilePipeline.Node.Admin;
+
+/// <summary>The pipeline's counters in the Prometheus text exposition format (version 0.0.4).</summary>
+public static class PrometheusText
+{
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    public static string Write(PipelineMetrics metrics)
+    {
+        var text = new StringBuilder();
+        Counter(text, "profilepipeline_records_read_total", "Records read from the source.", metrics.Read);
+        Counter(text, "profilepipeline_records_completed_total", "Records whose outputs are written (files) or published (Kafka).", metrics.Completed);
+        Counter(text, "profilepipeline_events_applied_total", "Events folded into a profile.", metrics.Applied);
+        Counter(text, "profilepipeline_events_duplicate_total", "Events dropped as duplicates of an earlier event id.", metrics.Duplicates);
+        Counter(text, "profilepipeline_events_redelivered_total", "Records already applied (a replay or a redelivery).", metrics.Redelivered);
+        Counter(text, "profilepipeline_profiles_written_total", "Scored profile updates written or published.", metrics.ProfilesWritten);
+        Counter(text, "profilepipeline_unknown_items_total", "Events whose item is not in the catalogue.", metrics.UnknownItems);
+        Header(text, "profilepipeline_dead_letters_total", "Records refused, by reason.", "counter");
+        foreach (var (reason, count) in metrics.DeadLettersByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            Line(text, $"profilepipeline_dead_letters_total{{reason=\"{Escape(reason)}\"}}", count);
+        Header(text, "profilepipeline_users_updated", "Distinct users whose profile this process updated.", "gauge");
+        Line(text, "profilepipeline_users_updated", metrics.Users);
+        Header(text, "profilepipeline_latency_seconds", "Source-to-sink latency of a record.", "summary");
+        foreach (var q in new[] { 0.5, 0.9, 0.99 })
+            Line(text, $"profilepipeline_latency_seconds{{quantile=\"{q.ToString(CultureInfo.InvariantCulture)}\"}}", metrics.Latency.Quantile(q).TotalSeconds);
+        Line(text, "profilepipeline_latency_seconds_count", metrics.Latency.Count);
+        return text.ToString();
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, long value)
+    {
+        Header(text, name, help, "counter");
+        Line(text, name, value);
+    }
+
+    private static void Header(StringBuilder text, string name, string help, string type) =>
+        text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n').Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    private static void Line(StringBuilder text, string series, double value) =>
+        text.Append(series).Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+
+    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+}
