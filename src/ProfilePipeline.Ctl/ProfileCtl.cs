@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Text.Json;
+
+namespace ProfilePipeline.Ctl;
+
+/// <summary>
+/// profilectl: the operator's command line over a node's admin endpoint. Tables for people, <c>--json</c> for scripts.
+/// The node comes from <c>--node host:port</c> (or <c>PROFILECTL_NODE</c>), or from <c>admin.json</c> in <c>--data-dir</c>;
+/// the token from <c>PROFILECTL_TOKEN</c>, or from the node's <c>admin.token</c> in <c>--data-dir</c>.
+/// </summary>
+public static class ProfileCtl
+{
+    public const string TokenVariable = "PROFILECTL_TOKEN";
+    public const string NodeVariable = "PROFILECTL_NODE";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Func<string, string?> environment)
+    {
+        var node = new Option<string?>("--node") { Description = $"The node's admin address, host:port or a URL (or {NodeVariable}).", Recursive = true };
+        var dataDir = new Option<string?>("--data-dir") { Description = "A local node's data folder: its admin.json and admin.token are used.", Recursive = true };
+        var json = new Option<bool>("--json") { Description = "JSON output, for scripts.", Recursive = true };
+        var root = new RootCommand("profilectl: see and steer ProfilePipeline nodes through their admin endpoint.") { node, dataDir, json };
+
+        AdminClient Client(ParseResult r) => Connect(r.GetValue(node) ?? environment(NodeVariable), r.GetValue(dataDir), environment(TokenVariable));
+
+        var stats = new Command("stats", "Records read and completed, events applied, duplicates, dead letters by reason, latency.");
+        stats.SetAction(r => Guard(error, async () =>
+        {
+            using var client = Client(r);
+            var body = await client.GetAsync("/pipeline/stats").ConfigureAwait(false);
+            if (r.GetValue(json))
+                output.WriteLine(body);
+            else
+                Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
+        }));
+        root.Subcommands.Add(new Command("pipeline", "The pipeline on a node.") { stats });
+
+        var metrics = new Command("metrics", "The node's metrics in Prometheus text format.");
+        metrics.SetAction(r => Guard(error, async () =>
+        {
+            using var client = Client(r);
+            output.Write(await client.GetAsync("/metrics").ConfigureAwait(false));
+        }));
+        root.Subcommands.Add(metrics);
+
+        var userId = new Argument<string>("userId") { Description = "The user id as the shop knows it." };
+        var pseudonymized = new Option<bool>("--pseudonymized") { Description = "The id is already pseudonymized (as in the outputs)." };
+        var get = new Command("get", "A user's live profile.") { userId, pseudonymized };
+        get.SetAction(r => Guard(error, async () =>
+        {
+            using var client = Client(r);
+            var id = r.GetValue(userId)!;
+            var path = $"/profiles/{Uri.EscapeDataString(id)}" + (r.GetValue(pseudonymized) ? "?pseudonymized=true" : "");
+            var body = await client.GetAsync(path, notFound: $"unknown user {id}: no profile on this node's cluster").ConfigureAwait(false);
+            if (r.GetValue(json))
+                output.WriteLine(body);
+            else
+                Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
+        }));
+        root.Subcommands.Add(new Command("profile", "User profiles.") { get });
+
+        var parsed = root.Parse(args);
+        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+    }
+
+    private static async Task<int> Guard(TextWriter error, Func<Task> action)
+    {
+        try
+        {
+            await action().ConfigureAwait(false);
+            return 0;
+        }
+        catch (CtlException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+
+    private static AdminClient Connect(string? node, string? dataDirectory, string? token)
+    {
+        if (node is null && dataDirectory is not null)
+        {
+            var file = Path.Combine(dataDirectory, "admin.json");
+            if (!File.Exists(file))
+                throw new CtlException($"{file} does not exist: is a node running on that data folder?", CtlException.Unreachable);
+            using var address = JsonDocument.Parse(File.ReadAllText(file));
+            node = address.RootElement.GetProperty("url").GetString();
+            if (token is null && address.RootElement.GetProperty("tokenFile").GetString() is { } tokenFile && File.Exists(tokenFile))
+                token = File.ReadAllText(tokenFile).Trim();
+        }
+        if (string.IsNullOrWhiteSpace(node))
+            throw new CtlException($"which node? give --node host:port, set {NodeVariable}, or --data-dir of a local node", CtlException.Usage);
+        if (string.IsNullOrWhiteSpace(token))
+            throw new CtlException($"no token: set {TokenVariable} to the node's admin token (or --data-dir of a local node)", CtlException.Usage);
+        var uri = node.Contains("://", StringComparison.Ordinal) ? new Uri(node) : new Uri("http://" + node);
+        return new AdminClient(uri, token);
+    }
+
+    private static IEnumerable<(string Name, string Value)> Flatten(JsonElement element, string prefix)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                    foreach (var row in Flatten(property.Value, prefix.Length == 0 ? property.Name : $"{prefix}.{property.Name}"))
+                        yield return row;
+                break;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                    foreach (var row in Flatten(item, $"{prefix}[{i++}]"))
+                        yield return row;
+                break;
+            default:
+                yield return (prefix, element.ToString());
+                break;
+        }
+    }
+
+    private static void Table(TextWriter output, IEnumerable<(string Name, string Value)> rows)
+    {
+        var list = rows.ToList();
+        var width = list.Count == 0 ? 4 : Math.Max(4, list.Max(r => r.Name.Length));
+        output.WriteLine($"{"name".PadRight(width)}  value");
+        output.WriteLine($"{new string('-', width)}  -----");
+        foreach (var (name, value) in list)
+            output.WriteLine($"{name.PadRight(width)}  {value}");
+    }
+}

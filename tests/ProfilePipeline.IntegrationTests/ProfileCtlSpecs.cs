@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using ProfilePipeline.Ctl;
+
+namespace ProfilePipeline.IntegrationTests;
+
+/// <summary>profilectl against a live node: tables for people, JSON for scripts, and clear errors.</summary>
+[Collection(nameof(PipelineRuns))]
+public sealed class ProfileCtlSpecs
+{
+    private static async Task<(int Exit, string Out, string Err)> CtlAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await ProfileCtl.RunAsync(args, output, error, name => environment.GetValueOrDefault(name));
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Profilectl_shows_stats_and_profiles_as_tables_and_json_and_says_clearly_what_went_wrong()
+    {
+        await using var node = await RunningNode.StartAsync();
+        var local = new Dictionary<string, string>();
+        var remote = new Dictionary<string, string> { [ProfileCtl.NodeVariable] = $"{node.Url.Host}:{node.Url.Port}", [ProfileCtl.TokenVariable] = node.Token };
+
+        var stats = await CtlAsync(local, "pipeline", "stats", "--data-dir", node.DataDirectory);
+        Assert.Equal(0, stats.Exit);
+        Assert.Matches(@"(?m)^read\s+\d+", stats.Out);
+        Assert.Contains("latencyMs.p99", stats.Out);
+
+        await Eventually.HoldsAsync(async () => (await CtlAsync(remote, "profile", "get", RunningNode.SomeUser)).Exit == 0, TimeSpan.FromSeconds(30));
+        var profile = await CtlAsync(remote, "profile", "get", RunningNode.SomeUser, "--json");
+        Assert.Equal(0, profile.Exit);
+        using (var json = JsonDocument.Parse(profile.Out))
+            Assert.True(json.RootElement.GetProperty("features").GetProperty("profileVersion").GetInt64() > 0);
+        var table = await CtlAsync(remote, "profile", "get", RunningNode.SomeUser);
+        Assert.Matches(@"(?m)^features\.profileVersion\s+[1-9]", table.Out);
+
+        var metrics = await CtlAsync(remote, "metrics");
+        Assert.Contains("profilepipeline_records_read_total", metrics.Out);
+
+        var unknown = await CtlAsync(remote, "profile", "get", "nobody-at-all");
+        Assert.Equal(CtlException.NotFound, unknown.Exit);
+        Assert.Contains("unknown user nobody-at-all", unknown.Err);
+
+        var wrongToken = await CtlAsync(new Dictionary<string, string>(remote) { [ProfileCtl.TokenVariable] = "wrong" }, "pipeline", "stats");
+        Assert.Equal(CtlException.Refused, wrongToken.Exit);
+        Assert.Contains("refused the token", wrongToken.Err);
+
+        var closedPort = FreePort();
+        var unreachable = await CtlAsync(new Dictionary<string, string>(remote) { [ProfileCtl.NodeVariable] = $"127.0.0.1:{closedPort}" }, "pipeline", "stats");
+        Assert.Equal(CtlException.Unreachable, unreachable.Exit);
+        Assert.Contains("cannot reach the node", unreachable.Err);
+
+        var noToken = await CtlAsync(new Dictionary<string, string> { [ProfileCtl.NodeVariable] = "127.0.0.1:1" }, "pipeline", "stats");
+        Assert.Equal(CtlException.Usage, noToken.Exit);
+        Assert.Contains(ProfileCtl.TokenVariable, noToken.Err);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
