@@ -22,17 +22,34 @@ public static class ProfileCtl
 
         AdminClient Client(ParseResult r) => Connect(r.GetValue(node) ?? environment(NodeVariable), r.GetValue(dataDir), environment(TokenVariable));
 
-        var stats = new Command("stats", "Records read and completed, events applied, duplicates, dead letters by reason, latency.");
-        stats.SetAction(r => Guard(error, async () =>
+        // A command that GETs one route and shows the JSON as a table, or as it is with --json.
+        Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null)
         {
-            using var client = Client(r);
-            var body = await client.GetAsync("/pipeline/stats").ConfigureAwait(false);
-            if (r.GetValue(json))
-                output.WriteLine(body);
-            else
-                Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
-        }));
-        root.Subcommands.Add(new Command("pipeline", "The pipeline on a node.") { stats });
+            var command = new Command(name, description);
+            command.SetAction(r => Guard(error, async () =>
+            {
+                using var client = Client(r);
+                var body = await client.GetAsync(path(r), notFound?.Invoke(r)).ConfigureAwait(false);
+                if (r.GetValue(json))
+                    output.WriteLine(body);
+                else
+                    Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
+            }));
+            return command;
+        }
+
+        root.Subcommands.Add(new Command("pipeline", "The pipeline on a node.")
+        {
+            Query("stats", "Records read and completed, events applied, duplicates, dead letters by reason, latency.", _ => "/pipeline/stats"),
+        });
+        root.Subcommands.Add(new Command("cluster", "The Akka cluster the node belongs to.")
+        {
+            Query("show", "The cluster's members, their status and reachability, and the leader.", _ => "/cluster"),
+        });
+        root.Subcommands.Add(new Command("sharding", "The user-profile shards.")
+        {
+            Query("stats", "Shards and entities per node.", _ => "/sharding/stats"),
+        });
 
         var metrics = new Command("metrics", "The node's metrics in Prometheus text format.");
         metrics.SetAction(r => Guard(error, async () =>
@@ -44,18 +61,11 @@ public static class ProfileCtl
 
         var userId = new Argument<string>("userId") { Description = "The user id as the shop knows it." };
         var pseudonymized = new Option<bool>("--pseudonymized") { Description = "The id is already pseudonymized (as in the outputs)." };
-        var get = new Command("get", "A user's live profile.") { userId, pseudonymized };
-        get.SetAction(r => Guard(error, async () =>
-        {
-            using var client = Client(r);
-            var id = r.GetValue(userId)!;
-            var path = $"/profiles/{Uri.EscapeDataString(id)}" + (r.GetValue(pseudonymized) ? "?pseudonymized=true" : "");
-            var body = await client.GetAsync(path, notFound: $"unknown user {id}: no profile on this node's cluster").ConfigureAwait(false);
-            if (r.GetValue(json))
-                output.WriteLine(body);
-            else
-                Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
-        }));
+        var get = Query("get", "A user's live profile.",
+            r => $"/profiles/{Uri.EscapeDataString(r.GetValue(userId)!)}" + (r.GetValue(pseudonymized) ? "?pseudonymized=true" : ""),
+            r => $"unknown user {r.GetValue(userId)}: no profile on this node's cluster");
+        get.Arguments.Add(userId);
+        get.Options.Add(pseudonymized);
         root.Subcommands.Add(new Command("profile", "User profiles.") { get });
 
         var parsed = root.Parse(args);

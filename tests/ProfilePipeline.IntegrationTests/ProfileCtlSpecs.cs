@@ -37,6 +37,14 @@ public sealed class ProfileCtlSpecs
         var table = await CtlAsync(remote, "profile", "get", RunningNode.SomeUser);
         Assert.Matches(@"(?m)^features\.profileVersion\s+[1-9]", table.Out);
 
+        var cluster = await CtlAsync(remote, "cluster", "show", "--json");
+        Assert.Equal(0, cluster.Exit);
+        using (var json = JsonDocument.Parse(cluster.Out))
+            Assert.Equal("Up", json.RootElement.GetProperty("members")[0].GetProperty("status").GetString());
+        var sharding = await CtlAsync(remote, "sharding", "stats");
+        Assert.Equal(0, sharding.Exit);
+        Assert.Matches(@"(?m)^regions\[0\]\.entities\s+[1-9]", sharding.Out);
+
         var metrics = await CtlAsync(remote, "metrics");
         Assert.Contains("profilepipeline_records_read_total", metrics.Out);
 

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +17,8 @@ namespace ProfilePipeline.Node.Admin;
 /// <summary>
 /// The node's admin endpoint: JSON (and Prometheus text on <c>/metrics</c>) over HTTP, every request authenticated
 /// with the bearer token. Routes: <c>GET /metrics</c>, <c>GET /pipeline/stats</c>, <c>GET /profiles/{userId}</c>
-/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs).
+/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>GET /cluster</c>
+/// (members and their status) and <c>GET /sharding/stats</c> (shards and entities per node).
 /// </summary>
 public sealed class AdminEndpoint : IAsyncDisposable
 {
@@ -29,7 +32,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, IActorRef profiles, Pseudonymizer pseudonymizer,
+    public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, ClusterNode node, Pseudonymizer pseudonymizer,
         string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,10 +69,42 @@ public sealed class AdminEndpoint : IAsyncDisposable
         app.MapGet("/profiles/{userId}", async (string userId, bool? pseudonymized) =>
         {
             var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
-            var reply = await profiles.Ask<ProfileReply>(new GetProfile(id), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            var reply = await node.Profiles.Ask<ProfileReply>(new GetProfile(id), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
             return reply.Features is null
                 ? Results.NotFound(new { error = $"no profile for user {userId}" })
                 : Results.Json(new { userId = id, features = reply.Features });
+        });
+        app.MapGet("/cluster", () =>
+        {
+            var cluster = Cluster.Get(node.System);
+            var state = cluster.State;
+            return Results.Json(new
+            {
+                self = cluster.SelfAddress.ToString(),
+                leader = state.Leader?.ToString(),
+                members = state.Members.Select(m => new
+                {
+                    address = m.Address.ToString(),
+                    status = m.Status.ToString(),
+                    roles = m.Roles.ToArray(),
+                    reachable = !state.Unreachable.Contains(m),
+                }),
+            });
+        });
+        app.MapGet("/sharding/stats", async () =>
+        {
+            var stats = await node.Profiles.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10))
+                .ConfigureAwait(false);
+            return Results.Json(new
+            {
+                regions = stats.Regions.Select(r => new
+                {
+                    address = r.Key.ToString(),
+                    shards = r.Value.Stats.Count,
+                    entities = r.Value.Stats.Values.Sum(),
+                    failedShards = r.Value.Failed.Count,
+                }),
+            });
         });
         await app.StartAsync().ConfigureAwait(false);
         var address = new Uri(app.Urls.First());
