@@ -20,9 +20,13 @@ public sealed class AdminClient(Uri node, string token) : IDisposable
 {
     private readonly HttpClient _http = new() { BaseAddress = node, Timeout = TimeSpan.FromSeconds(15) };
 
-    public async Task<string> GetAsync(string path, string? notFound = null)
+    public Task<string> GetAsync(string path, string? notFound = null) => SendAsync(HttpMethod.Get, path, notFound);
+
+    public Task<string> PostAsync(string path) => SendAsync(HttpMethod.Post, path, null);
+
+    private async Task<string> SendAsync(HttpMethod method, string path, string? notFound)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         HttpResponseMessage response;
         try

@@ -23,13 +23,15 @@ public static class ProfileCtl
         AdminClient Client(ParseResult r) => Connect(r.GetValue(node) ?? environment(NodeVariable), r.GetValue(dataDir), environment(TokenVariable));
 
         // A command that GETs one route and shows the JSON as a table, or as it is with --json.
-        Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null)
+        Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null, bool post = false)
         {
             var command = new Command(name, description);
             command.SetAction(r => Guard(error, async () =>
             {
                 using var client = Client(r);
-                var body = await client.GetAsync(path(r), notFound?.Invoke(r)).ConfigureAwait(false);
+                var body = post
+                    ? await client.PostAsync(path(r)).ConfigureAwait(false)
+                    : await client.GetAsync(path(r), notFound?.Invoke(r)).ConfigureAwait(false);
                 if (r.GetValue(json))
                     output.WriteLine(body);
                 else
@@ -41,6 +43,8 @@ public static class ProfileCtl
         root.Subcommands.Add(new Command("pipeline", "The pipeline on a node.")
         {
             Query("stats", "Records read and completed, events applied, duplicates, dead letters by reason, latency.", _ => "/pipeline/stats"),
+            Query("pause", "Stop taking new records; those inside finish and are checkpointed or committed.", _ => "/pipeline/pause", post: true),
+            Query("resume", "Take records again.", _ => "/pipeline/resume", post: true),
         });
         root.Subcommands.Add(new Command("cluster", "The Akka cluster the node belongs to.")
         {

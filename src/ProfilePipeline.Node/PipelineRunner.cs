@@ -38,7 +38,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node.Profiles, metrics);
         var admin = AdminSettings.From(config, dataDirectory);
         await using var adminEndpoint = admin.Enabled
-            ? await AdminEndpoint.StartAsync(admin, metrics, node, pseudonymizer, dataDirectory).ConfigureAwait(false)
+            ? await AdminEndpoint.StartAsync(admin, metrics, parts.Gate, node, pseudonymizer, dataDirectory).ConfigureAwait(false)
             : null;
         if (adminEndpoint is not null)
             console.WriteLine($"admin endpoint at {adminEndpoint.Address}" + (admin.TokenFile is null ? "" : $" (token in {admin.TokenFile})"));

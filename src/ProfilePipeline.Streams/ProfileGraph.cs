@@ -21,7 +21,11 @@ public sealed record ProfileGraphParts(
     IActorRef ShardRegion,
     ProfileScorer Scorer,
     ModelHolder Models,
-    PipelineMetrics Metrics);
+    PipelineMetrics Metrics)
+{
+    /// <summary>Operators pause and resume the source here (the admin endpoint's /pipeline/pause and /pipeline/resume).</summary>
+    public PipelineGate Gate { get; init; } = new();
+}
 
 /// <summary>
 /// source → clean → enrich → profile update (sharded entities) → score → outputs (files and checkpoint, or
@@ -36,6 +40,7 @@ public static class ProfileGraph
         Source<PipelineItem, TSource> source, ProfileGraphParts parts, Flow<PipelineItem, int, NotUsed> outputs, ProfileGraphSettings settings) =>
         source
             .ViaMaterialized(KillSwitches.Single<PipelineItem>(), Keep.Both)
+            .SelectAsync(1, item => parts.Gate.WhenOpen() is { IsCompleted: true } ? Task.FromResult(item) : parts.Gate.WhenOpen().ContinueWith(_ => item, TaskScheduler.Default))
             .Async()
             .Via(CleanStage.Create(parts.Cleaner, parts.Metrics, settings.CleanRecentIds))
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))

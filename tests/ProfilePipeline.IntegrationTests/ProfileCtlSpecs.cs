@@ -45,6 +45,14 @@ public sealed class ProfileCtlSpecs
         Assert.Equal(0, sharding.Exit);
         Assert.Matches(@"(?m)^regions\[0\]\.entities\s+[1-9]", sharding.Out);
 
+        // Paused, the node takes no new record; resumed, it goes on.
+        Assert.Equal(0, (await CtlAsync(remote, "pipeline", "pause")).Exit);
+        await Eventually.HoldsAsync(async () => await ReadTwiceEqualAsync(remote), TimeSpan.FromSeconds(20), "reads to stop while paused");
+        Assert.Matches(@"(?m)^paused\s+True\s*$", (await CtlAsync(remote, "pipeline", "stats")).Out);
+        var pausedAt = await ReadAsync(remote);
+        Assert.Equal(0, (await CtlAsync(remote, "pipeline", "resume")).Exit);
+        await Eventually.HoldsAsync(async () => await ReadAsync(remote) > pausedAt, TimeSpan.FromSeconds(20), "reads to go on after resume");
+
         var metrics = await CtlAsync(remote, "metrics");
         Assert.Contains("profilepipeline_records_read_total", metrics.Out);
 
@@ -64,6 +72,20 @@ public sealed class ProfileCtlSpecs
         var noToken = await CtlAsync(new Dictionary<string, string> { [ProfileCtl.NodeVariable] = "127.0.0.1:1" }, "pipeline", "stats");
         Assert.Equal(CtlException.Usage, noToken.Exit);
         Assert.Contains(ProfileCtl.TokenVariable, noToken.Err);
+    }
+
+    private static async Task<long> ReadAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        using var stats = JsonDocument.Parse((await CtlAsync(environment, "pipeline", "stats", "--json")).Out);
+        return stats.RootElement.GetProperty("read").GetInt64();
+    }
+
+    /// <summary>The read count, twice, half a second apart: equal once the source is held.</summary>
+    private static async Task<bool> ReadTwiceEqualAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var before = await ReadAsync(environment);
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        return await ReadAsync(environment) == before;
     }
 
     private static int FreePort()

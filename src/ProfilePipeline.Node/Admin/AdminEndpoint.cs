@@ -18,7 +18,8 @@ namespace ProfilePipeline.Node.Admin;
 /// The node's admin endpoint: JSON (and Prometheus text on <c>/metrics</c>) over HTTP, every request authenticated
 /// with the bearer token. Routes: <c>GET /metrics</c>, <c>GET /pipeline/stats</c>, <c>GET /profiles/{userId}</c>
 /// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>GET /cluster</c>
-/// (members and their status) and <c>GET /sharding/stats</c> (shards and entities per node).
+/// (members and their status), <c>GET /sharding/stats</c> (shards and entities per node), and <c>POST /pipeline/pause</c>
+/// and <c>POST /pipeline/resume</c>.
 /// </summary>
 public sealed class AdminEndpoint : IAsyncDisposable
 {
@@ -32,8 +33,8 @@ public sealed class AdminEndpoint : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, ClusterNode node, Pseudonymizer pseudonymizer,
-        string dataDirectory)
+    public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, PipelineGate gate, ClusterNode node,
+        Pseudonymizer pseudonymizer, string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -65,7 +66,18 @@ public sealed class AdminEndpoint : IAsyncDisposable
             profilesWritten = metrics.ProfilesWritten,
             users = metrics.Users,
             latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
+            paused = gate.IsPaused,
         }));
+        app.MapPost("/pipeline/pause", () =>
+        {
+            gate.Pause();
+            return Results.Json(new { paused = true });
+        });
+        app.MapPost("/pipeline/resume", () =>
+        {
+            gate.Resume();
+            return Results.Json(new { paused = false });
+        });
         app.MapGet("/profiles/{userId}", async (string userId, bool? pseudonymized) =>
         {
             var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
