@@ -8,16 +8,9 @@ namespace ProfilePipeline.Streams;
 public sealed class PipelineGate
 {
     private readonly Lock _lock = new();
-    private TaskCompletionSource? _closed;
+    private volatile TaskCompletionSource? _closed; // written under the lock, read without it (every record reads it)
 
-    public bool IsPaused
-    {
-        get
-        {
-            lock (_lock)
-                return _closed is not null;
-        }
-    }
+    public bool IsPaused => _closed is not null;
 
     public void Pause()
     {
@@ -37,9 +30,5 @@ public sealed class PipelineGate
     }
 
     /// <summary>Completed at once while open; otherwise when the gate is resumed.</summary>
-    public Task WhenOpen()
-    {
-        lock (_lock)
-            return _closed?.Task ?? Task.CompletedTask;
-    }
+    public Task WhenOpen() => _closed?.Task ?? Task.CompletedTask;
 }

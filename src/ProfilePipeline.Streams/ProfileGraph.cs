@@ -40,7 +40,7 @@ public static class ProfileGraph
         Source<PipelineItem, TSource> source, ProfileGraphParts parts, Flow<PipelineItem, int, NotUsed> outputs, ProfileGraphSettings settings) =>
         source
             .ViaMaterialized(KillSwitches.Single<PipelineItem>(), Keep.Both)
-            .SelectAsync(1, item => parts.Gate.WhenOpen() is { IsCompleted: true } ? Task.FromResult(item) : parts.Gate.WhenOpen().ContinueWith(_ => item, TaskScheduler.Default))
+            .SelectAsync(1, item => parts.Gate.WhenOpen() is var open && open.IsCompleted ? Task.FromResult(item) : open.ContinueWith(_ => item, TaskScheduler.Default))
             .Async()
             .Via(CleanStage.Create(parts.Cleaner, parts.Metrics, settings.CleanRecentIds))
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))
