@@ -38,17 +38,16 @@ public sealed class SqliteJournal : AsyncWriteJournal
         _lease.GiveBack();
     }
 
-    protected override Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    protected override async Task<IImmutableList<Exception?>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         // Serialized here, on the journal's thread; a write that cannot be serialized is rejected alone.
-        var writes = new List<(int Index, SerializedEvent[] Events)>();
+        var writes = new List<SerializedEvent[]>();
         var results = new List<Exception?>();
         foreach (var write in messages)
         {
             try
             {
-                var events = ((IImmutableList<IPersistentRepresentation>)write.Payload).Select(Serialize).ToArray();
-                writes.Add((results.Count, events));
+                writes.Add([.. ((IImmutableList<IPersistentRepresentation>)write.Payload).Select(Serialize)]);
                 results.Add(null);
             }
             catch (Exception e)
@@ -57,17 +56,15 @@ public sealed class SqliteJournal : AsyncWriteJournal
             }
         }
         if (writes.Count == 0)
-            return Task.FromResult<IImmutableList<Exception?>>(results.ToImmutableList());
+            return results.ToImmutableList();
 
-        var stored = Store.WriteAsync(context =>
+        await Store.WriteAsync(context =>
         {
-            foreach (var (_, events) in writes)
+            foreach (var events in writes)
                 foreach (var e in events)
                     context.Execute(Insert, e.PersistenceId, e.SequenceNr, e.Created, e.SerializerId, e.Manifest, e.WriterUuid, e.Payload);
-        });
-        return stored.ContinueWith<IImmutableList<Exception?>>(
-            task => task.IsCompletedSuccessfully ? results.ToImmutableList() : throw task.Exception!.GetBaseException(),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }).ConfigureAwait(false);
+        return results.ToImmutableList();
     }
 
     protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
