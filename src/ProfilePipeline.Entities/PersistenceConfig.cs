@@ -19,30 +19,21 @@ public static class PersistenceConfig
     {
         var database = Quote(Path.GetFullPath(databasePath));
         var sync = synchronous.ToString().ToLowerInvariant();
-        return ConfigurationFactory.ParseString($$"""
-            akka.persistence {
-              journal {
-                plugin = "akka.persistence.journal.sqlite"
+        // Both plugins name the same file: they share its one writer (SqliteStore).
+        string Plugin(string kind, string className) => $$"""
+              {{kind}} {
+                plugin = "akka.persistence.{{kind}}.sqlite"
                 sqlite {
-                  class = "ProfilePipeline.Entities.Storage.SqliteJournal, ProfilePipeline.Entities"
+                  class = "ProfilePipeline.Entities.Storage.{{className}}, ProfilePipeline.Entities"
                   plugin-dispatcher = "akka.actor.default-dispatcher"
                   database = "{{database}}"
                   synchronous = {{sync}}
                   max-writes-per-commit = {{maxWritesPerCommit}}
                 }
               }
-              snapshot-store {
-                plugin = "akka.persistence.snapshot-store.sqlite"
-                sqlite {
-                  class = "ProfilePipeline.Entities.Storage.SqliteSnapshotStore, ProfilePipeline.Entities"
-                  plugin-dispatcher = "akka.actor.default-dispatcher"
-                  database = "{{database}}"
-                  synchronous = {{sync}}
-                  max-writes-per-commit = {{maxWritesPerCommit}}
-                }
-              }
-            }
-            """);
+            """;
+        return ConfigurationFactory.ParseString(
+            "akka.persistence {\n" + Plugin("journal", "SqliteJournal") + Plugin("snapshot-store", "SqliteSnapshotStore") + "}\n");
     }
 
     /// <summary>
