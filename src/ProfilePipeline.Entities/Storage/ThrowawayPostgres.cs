@@ -102,8 +102,10 @@ public sealed class ThrowawayPostgres : IDisposable
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} did not finish in 120 s");
         }
+        process.WaitForExit(); // the process has exited; this waits for its redirected output to be read to the end
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error.Result}{output.Result}");
+            throw new InvalidOperationException(
+                $"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {error.GetAwaiter().GetResult()}{output.GetAwaiter().GetResult()}");
     }
 
     private static int FreePort()

@@ -54,11 +54,9 @@ public sealed class RecoveryProbe(BenchOptions options, TextWriter console, Pseu
         var rest = users.Skip(sample.Count).ToList();
         var all = Stopwatch.StartNew();
         long eventsRecovered = 0;
-        const int inFlight = 1000;
-        for (var i = 0; i < rest.Count; i += inFlight)
+        foreach (var chunk in rest.Chunk(1000)) // at most 1000 recoveries in flight
         {
-            var replies = await Task.WhenAll(rest.Skip(i).Take(inFlight)
-                .Select(u => node.Profiles.Ask<ProfileReply>(new GetProfile(u), TimeSpan.FromSeconds(60)))).ConfigureAwait(false);
+            var replies = await Task.WhenAll(chunk.Select(u => node.Profiles.Ask<ProfileReply>(new GetProfile(u), TimeSpan.FromSeconds(60)))).ConfigureAwait(false);
             eventsRecovered += replies.Sum(r => r.Features?.ProfileVersion ?? 0);
         }
         all.Stop();
