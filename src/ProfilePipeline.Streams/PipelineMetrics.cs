@@ -20,6 +20,7 @@ public sealed class PipelineMetrics
     private readonly LatencyHistogram _latency = new();
     private readonly HashSet<string> _users = new(StringComparer.Ordinal);
     private long _userCount;
+    private long _latencyFrom = long.MinValue;
 
     public long Read => Interlocked.Read(ref _read);
     public long Accepted => Interlocked.Read(ref _accepted);
@@ -75,8 +76,6 @@ public sealed class PipelineMetrics
         if (item.EnteredAtTicks >= Interlocked.Read(ref _latencyFrom))
             _latency.Record(Stopwatch.GetElapsedTime(item.EnteredAtTicks));
     }
-
-    private long _latencyFrom = long.MinValue;
 
     /// <summary>Leaves records that entered before <paramref name="timestamp"/> (Stopwatch ticks) out of the latency histogram: a warm-up.</summary>
     public void RecordLatencyFrom(long timestamp) => Interlocked.Exchange(ref _latencyFrom, timestamp);
