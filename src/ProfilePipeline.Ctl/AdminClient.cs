@@ -18,13 +18,13 @@ public sealed class CtlException(string message, int exitCode) : Exception(messa
 /// <summary>Calls a node's admin endpoint with the bearer token and turns HTTP failures into messages an operator can act on.</summary>
 public sealed class AdminClient(Uri node, string token) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = node, Timeout = TimeSpan.FromSeconds(15) };
+    private readonly HttpClient _http = new() { BaseAddress = node, Timeout = TimeSpan.FromSeconds(60) };
 
     public Task<string> GetAsync(string path, string? notFound = null) => SendAsync(HttpMethod.Get, path, notFound);
 
     public Task<string> PostAsync(string path) => SendAsync(HttpMethod.Post, path, null);
 
-    private async Task<string> SendAsync(HttpMethod method, string path, string? notFound)
+    public async Task<string> SendAsync(HttpMethod method, string path, string? notFound)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);

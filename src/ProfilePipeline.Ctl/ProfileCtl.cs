@@ -23,15 +23,15 @@ public static class ProfileCtl
         AdminClient Client(ParseResult r) => Connect(r.GetValue(node) ?? environment(NodeVariable), r.GetValue(dataDir), environment(TokenVariable));
 
         // A command that GETs one route and shows the JSON as a table, or as it is with --json.
-        Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null, bool post = false)
+        Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null,
+            HttpMethod? method = null, Action<ParseResult>? check = null)
         {
             var command = new Command(name, description);
             command.SetAction(r => Guard(error, async () =>
             {
+                check?.Invoke(r);
                 using var client = Client(r);
-                var body = post
-                    ? await client.PostAsync(path(r)).ConfigureAwait(false)
-                    : await client.GetAsync(path(r), notFound?.Invoke(r)).ConfigureAwait(false);
+                var body = await client.SendAsync(method ?? HttpMethod.Get, path(r), notFound?.Invoke(r)).ConfigureAwait(false);
                 if (r.GetValue(json))
                     output.WriteLine(body);
                 else
@@ -43,8 +43,8 @@ public static class ProfileCtl
         root.Subcommands.Add(new Command("pipeline", "The pipeline on a node.")
         {
             Query("stats", "Records read and completed, events applied, duplicates, dead letters by reason, latency.", _ => "/pipeline/stats"),
-            Query("pause", "Stop taking new records; those inside finish and are checkpointed or committed.", _ => "/pipeline/pause", post: true),
-            Query("resume", "Take records again.", _ => "/pipeline/resume", post: true),
+            Query("pause", "Stop taking new records; those inside finish and are checkpointed or committed.", _ => "/pipeline/pause", method: HttpMethod.Post),
+            Query("resume", "Take records again.", _ => "/pipeline/resume", method: HttpMethod.Post),
         });
         root.Subcommands.Add(new Command("cluster", "The Akka cluster the node belongs to.")
         {
@@ -70,7 +70,20 @@ public static class ProfileCtl
             r => $"unknown user {r.GetValue(userId)}: no profile on this node's cluster");
         get.Arguments.Add(userId);
         get.Options.Add(pseudonymized);
-        root.Subcommands.Add(new Command("profile", "User profiles.") { get });
+        var yes = new Option<bool>("--yes") { Description = "Confirm: erasure cannot be undone." };
+        var erase = Query("erase",
+            "Erase a user (right to be forgotten): journal events, snapshots, output records; later replays of their old events are refused.",
+            r => $"/profiles/{Uri.EscapeDataString(r.GetValue(userId)!)}" + (r.GetValue(pseudonymized) ? "?pseudonymized=true" : ""),
+            method: HttpMethod.Delete,
+            check: r =>
+            {
+                if (!r.GetValue(yes))
+                    throw new CtlException($"erasing {r.GetValue(userId)} cannot be undone: add --yes to confirm", CtlException.Usage);
+            });
+        erase.Arguments.Add(userId);
+        erase.Options.Add(pseudonymized);
+        erase.Options.Add(yes);
+        root.Subcommands.Add(new Command("profile", "User profiles.") { get, erase });
 
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);

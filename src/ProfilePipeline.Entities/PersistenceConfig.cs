@@ -69,6 +69,9 @@ public static class PersistenceConfig
                   connection-string = "{{Quote(journalConnection)}}"
                   provider-name = "{{providerName}}"
                   auto-initialize = true
+                  {{(providerName.StartsWith("PostgreSQL", StringComparison.Ordinal)
+                      ? "class = \"ProfilePipeline.Entities.Storage.ErasingSqlJournal, ProfilePipeline.Entities\""
+                      : "")}}
                 }
               }
               snapshot-store {

@@ -14,6 +14,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     public const int Id = 7101;
     private const string BehaviorsRecordedManifest = "BR1";
     private const string SnapshotManifest = "PS1";
+    private const string ErasureRecordedManifest = "ER1";
 
     /// <summary>Binds everything the entity persists to this serializer; part of every node's configuration.</summary>
     public static readonly Akka.Configuration.Config Configuration = Akka.Configuration.ConfigurationFactory.ParseString("""
@@ -22,6 +23,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
           serialization-bindings {
             "ProfilePipeline.Domain.Profile.BehaviorsRecorded, ProfilePipeline.Domain" = profile
             "ProfilePipeline.Entities.ProfileSnapshot, ProfilePipeline.Entities" = profile
+            "ProfilePipeline.Entities.ErasureRecorded, ProfilePipeline.Entities" = profile
           }
           serialization-identifiers {
             "ProfilePipeline.Entities.ProfileSerializer, ProfilePipeline.Entities" = 7101
@@ -35,6 +37,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     {
         BehaviorsRecorded => BehaviorsRecordedManifest,
         ProfileSnapshot => SnapshotManifest,
+        ErasureRecorded => ErasureRecordedManifest,
         _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {o.GetType()}"),
     };
 
@@ -42,6 +45,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     {
         BehaviorsRecorded recorded => BehaviorEventCodec.ToBytes(recorded),
         ProfileSnapshot snapshot => snapshot.State,
+        ErasureRecorded erased => ErasureToBytes(erased),
         _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {obj.GetType()}"),
     };
 
@@ -49,6 +53,24 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     {
         BehaviorsRecordedManifest => BehaviorEventCodec.BehaviorsRecordedFromBytes(bytes),
         SnapshotManifest => new ProfileSnapshot(bytes),
+        ErasureRecordedManifest => ErasureFromBytes(bytes),
         _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProfileSerializer)}"),
     };
+
+    private static byte[] ErasureToBytes(ErasureRecorded erased)
+    {
+        using var stream = new MemoryStream(64);
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(erased.Key);
+            writer.Write(erased.ErasedAt);
+        }
+        return stream.ToArray();
+    }
+
+    private static ErasureRecorded ErasureFromBytes(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        return new ErasureRecorded(reader.ReadString(), reader.ReadInt64());
+    }
 }

@@ -8,7 +8,8 @@ namespace ProfilePipeline.Entities;
 /// <summary>
 /// One user's profile: persists each decided batch as a single journal entry and folds it into the pure
 /// <see cref="ProfileState"/>. Snapshots every <see cref="UserProfileSettings.SnapshotEvery"/> applied events
-/// bound recovery; sharding passivates the entity when idle.
+/// bound recovery; sharding passivates the entity when idle. <see cref="EraseProfile"/> records the erasure with the
+/// <see cref="ErasureRegistry"/>, deletes every event and snapshot, and from then on refuses events from before it.
 /// </summary>
 /// <remarks>
 /// An untyped persistent actor with plain switches: a receive-style actor builds its handler table per instance,
@@ -18,16 +19,32 @@ public sealed class UserProfileActor : UntypedPersistentActor
 {
     private readonly string _userId;
     private readonly UserProfileSettings _settings;
-    private ProfileState _state; // replaced only by a snapshot during recovery; folded into in place otherwise
+    private readonly Erasures _erasures;
+    private ProfileState _state; // replaced by a snapshot during recovery and by erasure; folded into in place otherwise
     private long _appliedSinceSnapshot;
+    private bool _savingSnapshot;
+    private long? _erasedAt;
+    private Erasing? _erasing;
 
-    public static Props Props(string userId, UserProfileSettings settings) =>
-        Akka.Actor.Props.Create(() => new UserProfileActor(userId, settings));
+    /// <summary>An erasure under way: who asked, its time, and the deletions not yet confirmed.</summary>
+    private sealed class Erasing(IActorRef replyTo, long erasedAt, long eventsErased)
+    {
+        public IActorRef ReplyTo { get; } = replyTo;
+        public long ErasedAt { get; } = erasedAt;
+        public long EventsErased { get; } = eventsErased;
+        public int PendingDeletions { get; set; }
+    }
 
-    public UserProfileActor(string userId, UserProfileSettings settings)
+    private sealed record ErasureStepFailed(string Step, Exception Cause);
+
+    public static Props Props(string userId, UserProfileSettings settings, Erasures erasures) =>
+        Akka.Actor.Props.Create(() => new UserProfileActor(userId, settings, erasures));
+
+    public UserProfileActor(string userId, UserProfileSettings settings, Erasures erasures)
     {
         _userId = userId;
         _settings = settings;
+        _erasures = erasures;
         _state = ProfileState.Empty(settings.Profile);
     }
 
@@ -43,13 +60,45 @@ public sealed class UserProfileActor : UntypedPersistentActor
             case BehaviorsRecorded recorded:
                 _state.ApplyInPlace(recorded); // the entity owns its state: nothing else holds it
                 break;
+            case RecoveryCompleted:
+                _erasedAt = _erasures.ErasedAt(_userId);
+                break;
         }
     }
 
     protected override void OnCommand(object message)
     {
+        if (_erasing is not null && message is IWithUserId)
+        {
+            Stash.Stash(); // nothing reads or changes the profile while it is being erased
+            return;
+        }
         switch (message)
         {
+            case EraseProfile when _savingSnapshot:
+                Stash.Stash(); // a snapshot being written now would survive the deletion: erase once it is done
+                break;
+            case EraseProfile:
+                StartErasure();
+                break;
+            case ErasureRecorded recorded when _erasing is not null:
+                DeleteEverything(recorded);
+                break;
+            case DeleteMessagesSuccess { ToSequenceNr: long.MaxValue } when _erasing is not null:
+                DeletionConfirmed();
+                break;
+            case DeleteSnapshotsSuccess { Criteria.MaxSequenceNr: long.MaxValue } when _erasing is not null:
+                DeletionConfirmed();
+                break;
+            case DeleteMessagesFailure failure when _erasing is not null:
+                FailErasure(new ErasureStepFailed("deleting the journal events", failure.Cause));
+                break;
+            case DeleteSnapshotsFailure { Criteria.MaxSequenceNr: long.MaxValue } failure when _erasing is not null:
+                FailErasure(new ErasureStepFailed("deleting the snapshots", failure.Cause));
+                break;
+            case ErasureStepFailed failed when _erasing is not null:
+                FailErasure(failed);
+                break;
             case RecordBehaviors command:
                 Handle(command);
                 break;
@@ -57,9 +106,13 @@ public sealed class UserProfileActor : UntypedPersistentActor
                 Sender.Tell(new ProfileReply(_userId, _state.Version == 0 ? null : _state.Features(_userId)));
                 break;
             case SaveSnapshotSuccess success:
+                _savingSnapshot = false;
+                Stash.UnstashAll();
                 DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
                 break;
             case SaveSnapshotFailure failure:
+                _savingSnapshot = false;
+                Stash.UnstashAll();
                 Context.GetLogger().Warning(failure.Cause, "Snapshot of {0} failed; recovery replays more events", _userId);
                 break;
             case DeleteSnapshotsSuccess:
@@ -75,7 +128,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
 
     private void Handle(RecordBehaviors command)
     {
-        var decision = _state.Decide(command.Events);
+        var decision = _state.Decide(command.Events, _erasedAt);
         if (decision.ToPersist is null)
         {
             Sender.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)));
@@ -89,9 +142,51 @@ public sealed class UserProfileActor : UntypedPersistentActor
             if (_appliedSinceSnapshot >= _settings.SnapshotEvery)
             {
                 SaveSnapshot(new ProfileSnapshot(_state.ToBytes()));
+                _savingSnapshot = true;
                 _appliedSinceSnapshot = 0;
             }
             replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)));
         });
+    }
+
+    private void StartErasure()
+    {
+        // At or after the newest event the profile holds, so that every event it was built from is refused later.
+        var erasedAt = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Math.Max(_state.Newest ?? 0, _erasedAt ?? 0));
+        _erasing = new Erasing(Sender, erasedAt, _state.Version);
+        // Recorded first: if a deletion fails, replays are refused all the same, and erasing again finishes the job.
+        _erasures.Registry.Ask<ErasureRecorded>(new RecordErasure(_userId, _erasures.KeyFor(_userId), erasedAt), TimeSpan.FromSeconds(30))
+            .PipeTo(Self, failure: cause => new ErasureStepFailed("recording the erasure", cause));
+    }
+
+    private void DeleteEverything(ErasureRecorded recorded)
+    {
+        _erasures.Add(new UserErased(_userId, recorded.Key, recorded.ErasedAt));
+        _erasedAt = recorded.ErasedAt;
+        _state = ProfileState.Empty(_settings.Profile);
+        _appliedSinceSnapshot = 0;
+        _erasing!.PendingDeletions = 2;
+        // Sent to the journal directly: DeleteMessages(long.MaxValue) would pass on the last sequence number instead, and
+        // deleting up to long.MaxValue is how the journal tells an erasure (nothing of the id kept, not even its highest
+        // sequence number) from the deletion of old events.
+        Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId).Tell(new DeleteMessagesTo(PersistenceId, long.MaxValue, Self));
+        DeleteSnapshots(new SnapshotSelectionCriteria(long.MaxValue, DateTime.MaxValue));
+    }
+
+    private void DeletionConfirmed()
+    {
+        if (--_erasing!.PendingDeletions > 0)
+            return;
+        _erasing.ReplyTo.Tell(new ProfileErased(_userId, _erasing.ErasedAt, _erasing.EventsErased));
+        _erasing = null;
+        Stash.UnstashAll();
+    }
+
+    private void FailErasure(ErasureStepFailed failed)
+    {
+        Context.GetLogger().Warning(failed.Cause, "Erasing {0} failed while {1}; erasing again finishes it", _userId, failed.Step);
+        _erasing!.ReplyTo.Tell(new Status.Failure(new InvalidOperationException($"erasure failed while {failed.Step}: {failed.Cause.Message}", failed.Cause)));
+        _erasing = null;
+        Stash.UnstashAll();
     }
 }

@@ -37,16 +37,17 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node.Profiles, metrics);
         var admin = AdminSettings.From(config, dataDirectory);
+        var eraser = new ProfileEraser(node.Profiles);
         await using var adminEndpoint = admin.Enabled
-            ? await AdminEndpoint.StartAsync(admin, metrics, parts.Gate, node, pseudonymizer, dataDirectory).ConfigureAwait(false)
+            ? await AdminEndpoint.StartAsync(admin, metrics, parts.Gate, node, pseudonymizer, eraser, dataDirectory).ConfigureAwait(false)
             : null;
         if (adminEndpoint is not null)
             console.WriteLine($"admin endpoint at {adminEndpoint.Address}" + (admin.TokenFile is null ? "" : $" (token in {admin.TokenFile})"));
         var graph = GraphConfig.Graph(config);
         var stopwatch = new Stopwatch(); // started by the run once its input is ready, so that loading a broker is not counted
         var drained = options.Kafka is null
-            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, stopwatch, drain).ConfigureAwait(false)
-            : await RunOnKafkaAsync(config, input, parts, graph, node, stopwatch, drain).ConfigureAwait(false);
+            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, eraser, stopwatch, drain).ConfigureAwait(false)
+            : await RunOnKafkaAsync(config, input, parts, graph, node, eraser, stopwatch, drain).ConfigureAwait(false);
         stopwatch.Stop();
         var summary = new RunSummary(options.Kafka is null ? input.SourceId : $"kafka:{options.Kafka}", metrics.Read, metrics.Applied,
             metrics.Duplicates, metrics.Redelivered, metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten,
@@ -56,10 +57,12 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
     }
 
     private async Task<bool> RunOnFilesAsync(string dataDirectory, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, Stopwatch stopwatch, CancellationToken drain)
+        ClusterNode node, ProfileEraser eraser, Stopwatch stopwatch, CancellationToken drain)
     {
         stopwatch.Start();
-        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics);
+        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics,
+            node.Erasures);
+        eraser.Outputs = outputs;
         var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
         if (resumeAfter >= 0)
             console.WriteLine($"resuming {input.SourceId} after offset {resumeAfter}");
@@ -71,11 +74,12 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var drained = false;
         await using (drain.Register(() => { drained = true; drainSwitch.Shutdown(); }))
             await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () => { }).ConfigureAwait(false);
+        eraser.Outputs = null; // the files close with this method
         return drained;
     }
 
     private async Task<bool> RunOnKafkaAsync(Config config, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, Stopwatch stopwatch, CancellationToken drain)
+        ClusterNode node, ProfileEraser eraser, Stopwatch stopwatch, CancellationToken drain)
     {
         using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
         var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!, embedded is not null);
@@ -85,7 +89,9 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var materializer = node.System.Materializer();
         var maxPayload = config.GetInt("profile-pipeline.clean.max-payload-bytes");
         var (control, source) = KafkaRecordSource.Create(kafka.Consumer, maxPayload, Log).PreMaterialize(materializer);
-        var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval, Log);
+        var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval,
+            node.Erasures, Log);
+        eraser.Outputs = new KafkaTombstones(producer, kafka.Topics, parts.Metrics);
         var (_, _, completion) = ProfileGraph.Create(source, parts, outputs, graph).Run(materializer);
         var drained = false;
         var draining = new Lazy<Task>(() => control.DrainAndShutdownAsync(completion)); // thread-safe: Ctrl+C and the end of input may race
@@ -119,6 +125,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         await draining.Value.ConfigureAwait(false);
         if (feeding is not null && !drained)
             console.WriteLine($"loaded {await feeding.ConfigureAwait(false):N0} records into {kafka.Topics.Events}");
+        eraser.Outputs = null;
         producer.Flush(TimeSpan.FromSeconds(30));
         return drained;
     }

@@ -5,6 +5,7 @@ using System.Text;
 using Akka;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
+using ProfilePipeline.Entities;
 using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
@@ -19,10 +20,10 @@ public static class KafkaOutputs
 {
     public static Flow<PipelineItem, int, NotUsed> Create(
         KafkaProducerSettings settings, IProducer<byte[]?, byte[]?> producer, KafkaTopics topics, IKafkaControl? consumer,
-        PipelineMetrics metrics, int commitBatch, TimeSpan commitInterval, Action<string>? log = null)
+        PipelineMetrics metrics, int commitBatch, TimeSpan commitInterval, Erasures? erasures = null, Action<string>? log = null)
     {
         var published = Flow.Create<PipelineItem>()
-            .Select(item => new ProducerEnvelope<PipelineItem>(Records(item, topics), item))
+            .Select(item => new ProducerEnvelope<PipelineItem>(Records(item, topics, erasures), item))
             .Via(KafkaProducer.Flow<PipelineItem>(settings, producer))
             .Select(item =>
             {
@@ -37,16 +38,17 @@ public static class KafkaOutputs
             .Via(KafkaCommitter.Batched(consumer, commitBatch, commitInterval, log));
     }
 
-    public static ImmutableArray<OutgoingRecord> Records(PipelineItem item, KafkaTopics topics)
+    /// <summary>The records one item publishes; none for a profile update of a user erased while it was in flight.</summary>
+    public static ImmutableArray<OutgoingRecord> Records(PipelineItem item, KafkaTopics topics, Erasures? erasures = null)
     {
         var records = ImmutableArray.CreateBuilder<OutgoingRecord>(2);
-        if (item.Profile is { } profile)
+        if (item.Profile is { } profile && erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) != true)
         {
             var buffer = new ArrayBufferWriter<byte>(2048);
             ProfileJson.WriteProfile(buffer, profile);
             records.Add(new OutgoingRecord(topics.Profiles, Encoding.UTF8.GetBytes(profile.Features.UserId), buffer.WrittenSpan.ToArray(), []));
         }
-        if (item.DeadLetter is { } dead)
+        if (item.DeadLetter is { } dead && !(dead.UserId is not null && erasures?.Suppresses(dead.UserId, long.MinValue) == true))
         {
             var buffer = new ArrayBufferWriter<byte>(512);
             ProfileJson.WriteDeadLetter(buffer, dead);
@@ -54,6 +56,8 @@ public static class KafkaOutputs
             headers.Add(new KafkaHeader("reason", Encoding.UTF8.GetBytes(dead.Reason)));
             headers.Add(new KafkaHeader("source", Encoding.UTF8.GetBytes(dead.Position.SourceId)));
             headers.Add(new KafkaHeader("source-offset", Encoding.UTF8.GetBytes(dead.Position.Offset.ToString(CultureInfo.InvariantCulture))));
+            if (dead.UserId is not null)
+                headers.Add(new KafkaHeader("user-id", Encoding.UTF8.GetBytes(dead.UserId)));
             if (item.KafkaOffset is { } origin)
             {
                 headers.Add(new KafkaHeader("source-topic", Encoding.UTF8.GetBytes(origin.Topic)));
@@ -64,5 +68,27 @@ public static class KafkaOutputs
         }
         return records.ToImmutable();
     }
+}
 
+/// <summary>
+/// Erases a user from the scored-profile topic with a tombstone (the user's key and no value), which log compaction
+/// turns into the removal of every earlier record of the user.
+/// </summary>
+public sealed class KafkaTombstones(IProducer<byte[]?, byte[]?> producer, KafkaTopics topics, PipelineMetrics metrics) : IOutputEraser
+{
+    /// <summary>How long to wait for the records read before the erasure to be published; the pipeline may be paused.</summary>
+    public static readonly TimeSpan InFlightWait = TimeSpan.FromSeconds(30);
+
+    public async Task<OutputErasure> EraseUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        // Outputs complete in input order. Once every record read before now is published, nothing computed before the
+        // erasure can follow the tombstone (later records of the user are refused, or start a new profile after it).
+        var readBefore = metrics.Read;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (metrics.Completed < readBefore && waited.Elapsed < InFlightWait)
+            await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+        await producer.ProduceAsync(topics.Profiles, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(userId), Value = null },
+            cancellationToken).ConfigureAwait(false);
+        return new OutputErasure(0, 0, true);
+    }
 }

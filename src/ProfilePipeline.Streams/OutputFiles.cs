@@ -1,15 +1,22 @@
 using System.Buffers;
+using System.Text;
+using System.Text.Json;
 using Akka;
 using Akka.Streams.Dsl;
+using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Streams;
 
 /// <summary>
 /// Writes profile updates to <c>profiles.jsonl</c> and dead letters to <c>dead-letters.jsonl</c> in source order,
-/// then advances the checkpoint. Not thread-safe: the sink stage calls it from one place.
+/// then advances the checkpoint. The sink stage writes from one place; erasing a user (from the admin endpoint) takes
+/// the same lock, so a write is wholly before or wholly after an erasure.
 /// </summary>
-public sealed class OutputFiles : IDisposable
+public sealed class OutputFiles : IDisposable, IOutputEraser
 {
+    /// <summary>What an erased line becomes: valid JSON, padded with spaces to the line's length, so no offset moves.</summary>
+    private static readonly byte[] ErasedRecord = "{\"erased\":true}"u8.ToArray();
+
     public const string ProfilesFile = "profiles.jsonl";
     public const string DeadLettersFile = "dead-letters.jsonl";
 
@@ -17,14 +24,18 @@ public sealed class OutputFiles : IDisposable
     private readonly FileStream _deadLetters;
     private readonly CheckpointStore _checkpoints;
     private readonly PipelineMetrics _metrics;
+    private readonly Erasures? _erasures;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Lock _lock = new();
     private Checkpoint _checkpoint;
 
     /// <summary>Opens the outputs, cutting off whatever was written after the last checkpoint.</summary>
-    public OutputFiles(string dataDirectory, CheckpointStore checkpoints, PipelineMetrics metrics)
+    /// <param name="erasures">Updates of users erased while they were in flight are not written (null: no erasures).</param>
+    public OutputFiles(string dataDirectory, CheckpointStore checkpoints, PipelineMetrics metrics, Erasures? erasures = null)
     {
         _checkpoints = checkpoints;
         _metrics = metrics;
+        _erasures = erasures;
         _checkpoint = checkpoints.Load();
         _profiles = OpenAt(Path.Combine(dataDirectory, ProfilesFile), _checkpoint.ProfilesBytes);
         _deadLetters = OpenAt(Path.Combine(dataDirectory, DeadLettersFile), _checkpoint.DeadLettersBytes);
@@ -42,11 +53,20 @@ public sealed class OutputFiles : IDisposable
     {
         if (batch.Count == 0)
             return 0;
+        lock (_lock)
+            WriteLocked(batch);
+        foreach (var item in batch)
+            _metrics.RecordCompleted(item);
+        return batch.Count;
+    }
+
+    private void WriteLocked(IReadOnlyList<PipelineItem> batch)
+    {
         foreach (var item in batch)
         {
-            if (item.DeadLetter is { } dead)
+            if (item.DeadLetter is { } dead && !(dead.UserId is not null && _erasures?.Suppresses(dead.UserId, long.MinValue) == true))
                 WriteLine(_deadLetters, b => ProfileJson.WriteDeadLetter(b, dead));
-            if (item.Profile is { } profile)
+            if (item.Profile is { } profile && _erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) != true)
                 WriteLine(_profiles, b => ProfileJson.WriteProfile(b, profile));
         }
         _profiles.Flush();
@@ -54,9 +74,79 @@ public sealed class OutputFiles : IDisposable
         var last = batch[^1].Position;
         _checkpoint = new Checkpoint(_profiles.Length, _deadLetters.Length, _checkpoint.Sources.SetItem(last.SourceId, last.Offset));
         _checkpoints.Save(_checkpoint);
-        foreach (var item in batch)
-            _metrics.RecordCompleted(item);
-        return batch.Count;
+    }
+
+    /// <summary>
+    /// Overwrites every line of <paramref name="userId"/> (pseudonymous) in both files with <c>{"erased":true}</c>,
+    /// in place: lengths and the checkpoint stay valid, a crash midway leaves whole lines, and erasing again is harmless.
+    /// </summary>
+    public Task<OutputErasure> EraseUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+            return Task.FromResult(new OutputErasure(EraseLines(_profiles, userId), EraseLines(_deadLetters, userId), false));
+    }
+
+    private static long EraseLines(FileStream file, string userId)
+    {
+        file.Flush(flushToDisk: true);
+        var lines = FindLinesOf(file.Name, file.Length, userId);
+        if (lines.Count == 0)
+            return 0;
+        var padded = new byte[Math.Max(ErasedRecord.Length, lines.Max(l => l.Length))];
+        padded.AsSpan().Fill((byte)' ');
+        ErasedRecord.CopyTo(padded, 0);
+        foreach (var (offset, length) in lines)
+            RandomAccess.Write(file.SafeFileHandle, padded.AsSpan(0, length), offset);
+        file.Flush(flushToDisk: true);
+        return lines.Count;
+    }
+
+    /// <summary>Offsets and lengths (without the newline) of the lines whose top-level <c>userId</c> is <paramref name="userId"/>.</summary>
+    private static List<(long Offset, int Length)> FindLinesOf(string path, long length, string userId)
+    {
+        var found = new List<(long, int)>();
+        var needle = Encoding.UTF8.GetBytes(userId);
+        using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        var line = new ArrayBufferWriter<byte>(4096);
+        var buffer = new byte[1 << 16];
+        long bufferStart = 0, lineStart = 0;
+        int read;
+        while (bufferStart < length && (read = reader.Read(buffer, 0, (int)Math.Min(buffer.Length, length - bufferStart))) > 0)
+        {
+            var consumed = 0;
+            int newline;
+            while ((newline = buffer.AsSpan(consumed, read - consumed).IndexOf((byte)'\n')) >= 0)
+            {
+                line.Write(buffer.AsSpan(consumed, newline));
+                if (line.WrittenSpan.IndexOf(needle) >= 0 && TopLevelUserId(line.WrittenSpan) == userId)
+                    found.Add((lineStart, line.WrittenCount));
+                line.ResetWrittenCount();
+                consumed += newline + 1;
+                lineStart = bufferStart + consumed;
+            }
+            line.Write(buffer.AsSpan(consumed, read - consumed));
+            bufferStart += read;
+        }
+        return found;
+    }
+
+    private static string? TopLevelUserId(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("userId"u8))
+                    return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                if (reader.CurrentDepth >= 1 && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return null;
     }
 
     private void WriteLine(FileStream file, Action<IBufferWriter<byte>> write)

@@ -10,6 +10,7 @@ public sealed class PipelineMetrics
     private long _accepted;
     private long _applied;
     private long _redelivered;
+    private long _refusedAsErased;
     private long _duplicates;
     private long _deadLetters;
     private long _profilesWritten;
@@ -27,6 +28,9 @@ public sealed class PipelineMetrics
     public long Applied => Interlocked.Read(ref _applied);
     public long Redelivered => Interlocked.Read(ref _redelivered);
     public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>
+    public long RefusedAsErased => Interlocked.Read(ref _refusedAsErased);
     public long DeadLetters => Interlocked.Read(ref _deadLetters);
     public long ProfilesWritten => Interlocked.Read(ref _profilesWritten);
     public long UnknownItems => Interlocked.Read(ref _unknownItems);
@@ -71,6 +75,8 @@ public sealed class PipelineMetrics
         }
         if (item.Outcome == Domain.Profile.EventOutcome.Redelivered)
             Interlocked.Increment(ref _redelivered);
+        if (item.Outcome == Domain.Profile.EventOutcome.Erased)
+            Interlocked.Increment(ref _refusedAsErased);
         if (item.Profile is not null)
             Interlocked.Increment(ref _profilesWritten);
         if (item.EnteredAtTicks >= Interlocked.Read(ref _latencyFrom))

@@ -94,6 +94,8 @@ public static class ProfileJson
         w.WriteString("source", d.Position.SourceId);
         w.WriteNumber("offset", d.Position.Offset);
         w.WriteString("payload", d.Payload);
+        if (d.UserId is not null)
+            w.WriteString("userId", d.UserId);
         w.WriteEndObject();
     }
 

@@ -69,5 +69,5 @@ public static class ProfileUpdateStage
         DeadLetterReasons.Late,
         $"event time {DateTimeOffset.FromUnixTimeMilliseconds(e.Timestamp):O} is older than the user's newest event "
         + $"{DateTimeOffset.FromUnixTimeMilliseconds(features.AsOf):O} minus the allowed lateness",
-        payload);
+        payload) { UserId = e.UserId };
 }

@@ -50,7 +50,8 @@ public sealed class PostgresJournalSpecs : TestKit, IClassFixture<PostgresFixtur
     public async Task An_entity_on_postgresql_recovers_from_snapshot_plus_tail_the_state_of_the_full_fold()
     {
         Skip.If(_postgres.Server is null, "PostgreSQL server binaries (initdb, pg_ctl) are not installed");
-        var entity = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings));
+        var erasures = await TestErasures.LoadAsync(TestErasures.Registry(Sys));
+        var entity = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings, erasures));
         var expected = ProfileState.Empty(_settings.Profile);
         for (var i = 0; i < 13; i++)
         {
@@ -61,9 +62,56 @@ public sealed class PostgresJournalSpecs : TestKit, IClassFixture<PostgresFixtur
         await AwaitConditionAsync(() => Task.FromResult(Count("snapshot") >= 1), TimeSpan.FromSeconds(20));
         Assert.Equal(13, Count("journal"));
 
-        var revived = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings));
+        var revived = Sys.ActorOf(UserProfileActor.Props("pg-user", _settings, erasures));
         var reply = await revived.Ask<ProfileReply>(new GetProfile("pg-user"), TimeSpan.FromSeconds(20));
         Assert.Equal(JsonSerializer.Serialize(expected.Features("pg-user")), JsonSerializer.Serialize(reply.Features));
+    }
+
+    [SkippableFact]
+    public async Task Erasing_a_user_on_postgresql_leaves_no_row_that_holds_their_id()
+    {
+        Skip.If(_postgres.Server is null, "PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+        var erasures = await TestErasures.LoadAsync(TestErasures.Registry(Sys));
+        var user = TestErasures.Keys.Pseudonymize("pg-erin@example.com");
+        var entity = Sys.ActorOf(UserProfileActor.Props(user, _settings, erasures));
+        for (var i = 0; i < 13; i++)
+            await entity.Ask<BehaviorsAcknowledged>(new RecordBehaviors(user, [Event(i) with { UserId = user }]), TimeSpan.FromSeconds(20));
+        await AwaitConditionAsync(() => Task.FromResult(RowsHolding(user) > 13), TimeSpan.FromSeconds(20)); // events and a snapshot
+
+        var erased = await entity.Ask<ProfileErased>(new EraseProfile(user), TimeSpan.FromSeconds(20));
+
+        Assert.Equal(13, erased.EventsErased);
+        Assert.Equal(0, RowsHolding(user));
+        var replay = await entity.Ask<BehaviorsAcknowledged>(new RecordBehaviors(user, [Event(3) with { UserId = user }]), TimeSpan.FromSeconds(20));
+        Assert.Equal([EventOutcome.Erased], replay.Outcomes.ToArray());
+        Assert.Equal(0, RowsHolding(user));
+    }
+
+    /// <summary>Rows of any table in the database whose text columns mention <paramref name="text"/> or whose binary columns contain it.</summary>
+    private long RowsHolding(string text)
+    {
+        using var connection = new NpgsqlConnection(_postgres.Server!.ConnectionString);
+        connection.Open();
+        var columns = new List<(string Table, string Column, string Type)>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'public'";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+                columns.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+        long rows = 0;
+        foreach (var table in columns.GroupBy(c => c.Table))
+        {
+            var conditions = table.Select(c => c.Type == "bytea"
+                ? $"position(convert_to(@text, 'UTF8') in \"{c.Column}\") > 0"
+                : $"\"{c.Column}\"::text LIKE '%' || @text || '%'");
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT COUNT(*) FROM \"{table.Key}\" WHERE {string.Join(" OR ", conditions)}";
+            command.Parameters.AddWithValue("text", text);
+            rows += (long)command.ExecuteScalar()!;
+        }
+        return rows;
     }
 
     private long Count(string table)

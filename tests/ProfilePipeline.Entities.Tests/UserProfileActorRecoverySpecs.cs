@@ -31,18 +31,22 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
 
     private async Task<ProfileFeatures?> RecoverAsync(string user)
     {
-        var entity = Sys.ActorOf(UserProfileActor.Props(user, _settings));
+        var entity = Sys.ActorOf(UserProfileActor.Props(user, _settings, await Erasures()));
         var reply = await entity.Ask<ProfileReply>(new GetProfile(user), TimeSpan.FromSeconds(10));
         await entity.GracefulStop(TimeSpan.FromSeconds(5));
         return reply.Features;
     }
+
+    private Erasures? _erasures;
+
+    private async Task<Erasures> Erasures() => _erasures ??= await TestErasures.LoadAsync(TestErasures.Registry(Sys));
 
     private static string Json(ProfileFeatures? f) => JsonSerializer.Serialize(f);
 
     [Fact]
     public async Task An_entity_persists_stops_and_recovers_the_same_profile()
     {
-        var entity = Sys.ActorOf(UserProfileActor.Props("alice", _settings));
+        var entity = Sys.ActorOf(UserProfileActor.Props("alice", _settings, await Erasures()));
         await RecordAsync(entity, "alice", Event(1), Event(2, BehaviorType.CartAdd));
         var last = await RecordAsync(entity, "alice", Event(3, BehaviorType.Purchase), Event(3, BehaviorType.Purchase));
         Assert.Equal([EventOutcome.Applied, EventOutcome.Redelivered], last.Outcomes.ToArray());
@@ -56,7 +60,7 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
     [Fact]
     public async Task Recovery_from_a_snapshot_plus_the_journal_tail_gives_the_state_of_the_full_fold()
     {
-        var entity = Sys.ActorOf(UserProfileActor.Props("bob", _settings));
+        var entity = Sys.ActorOf(UserProfileActor.Props("bob", _settings, await Erasures()));
         var expected = ProfileState.Empty(_settings.Profile);
         for (var i = 0; i < 13; i++)
         {
@@ -75,11 +79,11 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
     [Fact]
     public async Task A_redelivered_batch_after_recovery_changes_nothing()
     {
-        var entity = Sys.ActorOf(UserProfileActor.Props("carol", _settings));
+        var entity = Sys.ActorOf(UserProfileActor.Props("carol", _settings, await Erasures()));
         var first = await RecordAsync(entity, "carol", Event(1), Event(2));
         await entity.GracefulStop(TimeSpan.FromSeconds(5));
 
-        var revived = Sys.ActorOf(UserProfileActor.Props("carol", _settings));
+        var revived = Sys.ActorOf(UserProfileActor.Props("carol", _settings, await Erasures()));
         var again = await RecordAsync(revived, "carol", Event(1), Event(2));
         Assert.All(again.Outcomes, o => Assert.Equal(EventOutcome.Redelivered, o));
         Assert.Equal(Json(first.Features), Json(again.Features));

@@ -90,6 +90,46 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         Assert.Single(broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1)));
     }
 
+    [Fact]
+    public async Task Erasing_a_user_publishes_a_tombstone_and_a_replay_of_their_events_publishes_nothing_more()
+    {
+        var run = new KafkaRun(broker);
+        static string Event(string user, int i) =>
+            $"{{\"eventId\":\"{user}-{i}\",\"userId\":\"{user}\",\"type\":\"view\",\"timestamp\":{1767225600000L + i * 60_000},\"itemId\":\"i{i}\"}}";
+        (string? Key, byte[]? Value)[] history =
+            [.. Enumerable.Range(0, 3).SelectMany(i => new[] { ("alice", Encoding.UTF8.GetBytes(Event("alice", i))), ("bob", Encoding.UTF8.GetBytes(Event("bob", i))) })
+                .Select(r => ((string?)r.Item1, (byte[]?)r.Item2))];
+        broker.Produce(run.Events, history);
+        var alice = new Domain.Privacy.Pseudonymizer(NodeConfig.DefaultPseudonymKey).Pseudonymize("alice");
+        using var drain = new CancellationTokenSource();
+        var running = new PipelineRunner(new RunOptions
+        {
+            Kafka = run.Broker.BootstrapServers, Follow = true, DataDirectory = run.DataDirectory, ConfigFile = run.ConfigFile,
+            ProgressInterval = TimeSpan.FromSeconds(5),
+        }, TextWriter.Null).RunAsync(drain.Token);
+        await Eventually.HoldsAsync(() => run.AllCommitted() || running.IsCompleted, TimeSpan.FromMinutes(2), "the history committed");
+        await Eventually.HoldsAsync(() => File.Exists(Path.Combine(run.DataDirectory, "admin.json")), TimeSpan.FromSeconds(30), "the admin endpoint");
+
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await Ctl.ProfileCtl.RunAsync(["profile", "erase", "alice", "--yes", "--json", "--data-dir", run.DataDirectory], output, error, _ => null);
+        Assert.True(exit == 0, error.ToString());
+        using (var report = JsonDocument.Parse(output.ToString()))
+            Assert.True(report.RootElement.GetProperty("tombstonePublished").GetBoolean());
+
+        broker.Produce(run.Events, history); // the same events again: a replay of old input
+        await Eventually.HoldsAsync(() => run.AllCommitted(), TimeSpan.FromMinutes(2), "the replay committed");
+        await drain.CancelAsync();
+        var summary = await running.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(6, summary.Applied); // the history; in the replay alice's events are refused and bob's are duplicates
+        var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
+        var ofAlice = profiles.Where(p => p.Message.Key is { } key && Encoding.UTF8.GetString(key) == alice).OrderBy(p => p.Offset.Value).ToList();
+        Assert.NotEmpty(ofAlice);
+        Assert.Null(ofAlice[^1].Message.Value); // the tombstone is the last word on alice
+        Assert.Single(ofAlice, p => p.Message.Value is null);
+    }
+
     private static string? Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> record, string key) =>
         record.Message.Headers?.TryGetLastBytes(key, out var bytes) == true ? Encoding.UTF8.GetString(bytes) : null;
 }

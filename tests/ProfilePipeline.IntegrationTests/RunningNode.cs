@@ -46,10 +46,20 @@ public sealed class RunningNode : IAsyncDisposable
         return node;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>The generated stream the node reads, for a replay of the same input.</summary>
+    public static GeneratorSettings Input => Stream;
+
+    /// <summary>Drains the node and keeps its data folder.</summary>
+    public async Task<RunSummary> StopAsync()
     {
         await _drain.CancelAsync();
-        await _run;
-        Directory.Delete(DataDirectory, recursive: true);
+        return await _run;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (Directory.Exists(DataDirectory))
+            Directory.Delete(DataDirectory, recursive: true);
     }
 }

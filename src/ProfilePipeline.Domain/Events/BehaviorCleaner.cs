@@ -107,6 +107,9 @@ public sealed class BehaviorCleaner(Pseudonymizer pseudonymizer, CleanerSettings
 
     private static string Truncate(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
-    private static CleanResult Reject(RawBehavior raw, string reason, string detail) =>
-        new(null, new DeadLetter(raw.Position, reason, detail, raw.Payload));
+    private CleanResult Reject(RawBehavior raw, string reason, string detail) =>
+        new(null, new DeadLetter(raw.Position, reason, detail, raw.Payload) { UserId = UserOf(raw) });
+
+    private string? UserOf(RawBehavior raw) =>
+        raw.ReadError is null && raw[CanonicalFields.UserId]?.Trim() is { Length: > 0 } userId ? pseudonymizer.Pseudonymize(userId) : null;
 }

@@ -1,7 +1,11 @@
 namespace ProfilePipeline.Domain.Events;
 
 /// <summary>A record the pipeline refused, with the reason and the original payload.</summary>
-public sealed record DeadLetter(SourcePosition Position, string Reason, string Detail, string Payload);
+public sealed record DeadLetter(SourcePosition Position, string Reason, string Detail, string Payload)
+{
+    /// <summary>The pseudonymous user id, when the record had one: erasing that user removes the dead letter too.</summary>
+    public string? UserId { get; init; }
+}
 
 /// <summary>The reasons a record is dead-lettered. Stable strings: dashboards and the dead-letter topic key on them.</summary>
 public static class DeadLetterReasons

@@ -27,4 +27,11 @@ public sealed class Pseudonymizer
         HMACSHA256.HashData(_key, bytes, hash);
         return Convert.ToHexStringLower(hash[..16]);
     }
+
+    /// <summary>
+    /// The key under which the erasure of a (pseudonymous) user id is recorded: a second keyed hash, so that the
+    /// erasure record does not contain the id that appears in the journal and the outputs. Recognising the user
+    /// again takes the secret key and the id, which is exactly what refusing a replay of their old events needs.
+    /// </summary>
+    public string ErasureKey(string pseudonymousUserId) => Pseudonymize("erasure\u001f" + pseudonymousUserId);
 }

@@ -17,6 +17,12 @@ public enum EventOutcome : byte
 
     /// <summary>Older than the user's newest event time minus the allowed lateness: dead-lettered.</summary>
     Late = 3,
+
+    /// <summary>
+    /// The user's profile was erased, and this event happened at or before the erasure: a replay of old input.
+    /// Refused without a trace: not persisted, not dead-lettered (a dead letter would keep the user's payload).
+    /// </summary>
+    Erased = 4,
 }
 
 /// <summary>

@@ -62,7 +62,12 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
     public IReadOnlyList<SourcePosition> SourceMarks => _sourceMarks;
 
     /// <summary>Decides, without changing anything, what each event of a batch is and what must be persisted.</summary>
-    public ProfileDecision Decide(IReadOnlyList<BehaviorEvent> batch)
+    /// <param name="batch">One user's events in source order.</param>
+    /// <param name="erasedAt">
+    /// When the user's profile was erased (epoch ms), or null: events at or before it are <see cref="EventOutcome.Erased"/>
+    /// and leave no source mark, so that a batch of only such events persists nothing.
+    /// </param>
+    public ProfileDecision Decide(IReadOnlyList<BehaviorEvent> batch, long? erasedAt = null)
     {
         var outcomes = ImmutableArray.CreateBuilder<EventOutcome>(batch.Count);
         var accepted = ImmutableArray.CreateBuilder<BehaviorEvent>();
@@ -75,6 +80,11 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
         {
             var fingerprint = EventIds.Fingerprint(e.EventId);
             EventOutcome outcome;
+            if (e.Timestamp <= erasedAt)
+            {
+                outcomes.Add(EventOutcome.Erased);
+                continue;
+            }
             if (IsRedelivery(e.Position) || (marks.TryGetValue(e.Position.SourceId, out var m) && e.Position.Offset <= m))
                 outcome = EventOutcome.Redelivered;
             else if (recentIds.Contains(fingerprint))

@@ -77,6 +77,12 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 ON CONFLICT (persistence_id) DO UPDATE SET sequence_nr = MAX(sequence_nr, excluded.sequence_nr)
                 """, persistenceId, toSequenceNr);
             context.Execute("DELETE FROM journal WHERE persistence_id = $1 AND sequence_nr <= $2", persistenceId, toSequenceNr);
+            // Deleting up to long.MaxValue is an erasure: nothing of the persistence id may remain, not even its name.
+            if (toSequenceNr == long.MaxValue)
+            {
+                context.Execute("DELETE FROM journal_highest WHERE persistence_id = $1", persistenceId);
+                context.TruncateLogAfterCommit = true;
+            }
         });
 
     public override Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,

@@ -67,7 +67,13 @@ public sealed class SqliteSnapshotStore : SnapshotStore
             "DELETE FROM snapshot WHERE persistence_id = $1 AND sequence_nr = $2", metadata.PersistenceId, metadata.SequenceNr));
 
     protected override Task DeleteAsync(string persistenceId, SnapshotSelectionCriteria criteria, CancellationToken cancellationToken) =>
-        Store.WriteAsync(context => context.Execute(
-            "DELETE FROM snapshot WHERE persistence_id = $1 AND sequence_nr <= $2 AND sequence_nr >= $3 AND created <= $4 AND created >= $5",
-            persistenceId, criteria.MaxSequenceNr, criteria.MinSequenceNr, criteria.MaxTimeStamp.Ticks, criteria.MinTimestamp?.Ticks ?? 0L));
+        Store.WriteAsync(context =>
+        {
+            context.Execute(
+                "DELETE FROM snapshot WHERE persistence_id = $1 AND sequence_nr <= $2 AND sequence_nr >= $3 AND created <= $4 AND created >= $5",
+                persistenceId, criteria.MaxSequenceNr, criteria.MinSequenceNr, criteria.MaxTimeStamp.Ticks, criteria.MinTimestamp?.Ticks ?? 0L);
+            // Every snapshot up to the end of time: an erasure (see the journal's delete up to long.MaxValue).
+            if (criteria.MaxSequenceNr == long.MaxValue)
+                context.TruncateLogAfterCommit = true;
+        });
 }

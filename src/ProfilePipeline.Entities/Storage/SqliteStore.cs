@@ -33,6 +33,8 @@ public sealed class SqliteStore
         {
             Execute(writer, "PRAGMA journal_mode=WAL;");
             Execute(writer, $"PRAGMA synchronous={synchronous.ToString().ToUpperInvariant()};");
+            // Deleted rows are overwritten with zeros, not just unlinked: an erased user must not stay readable in free pages.
+            Execute(writer, "PRAGMA secure_delete=ON;");
             Execute(writer, SqliteSchema.Create);
         }
         catch
@@ -114,6 +116,8 @@ public sealed class SqliteStore
                     batch.Add(operation);
                 CommitTogether(context, batch);
                 batch.Clear();
+                if (context.TruncateLogAfterCommit)
+                    context.TruncateLogAfterCommit = !TruncateLog(connection); // readers may hold it back: tried again after the next commit
             }
         }
         finally
@@ -164,6 +168,15 @@ public sealed class SqliteStore
         {
             operation.Done.TrySetException(e);
         }
+    }
+
+    /// <summary>Checkpoints the whole log into the database and truncates it; false if a reader kept it from completing.</summary>
+    private static bool TruncateLog(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+        using var reader = command.ExecuteReader();
+        return reader.Read() && reader.GetInt32(0) == 0;
     }
 
     private static void Execute(SqliteConnection connection, string sql)

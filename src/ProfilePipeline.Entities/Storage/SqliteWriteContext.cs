@@ -14,6 +14,12 @@ public sealed class SqliteWriteContext : IDisposable
 
     internal SqliteWriteContext(SqliteConnection connection) => _connection = connection;
 
+    /// <summary>
+    /// Set by a write that erases data: after the commit, the write-ahead log is checkpointed into the database and
+    /// truncated to zero bytes, so that old page images in it do not keep what was deleted.
+    /// </summary>
+    public bool TruncateLogAfterCommit { get; set; }
+
     /// <summary>Runs a statement with positional parameters $1, $2, ... and returns the number of rows changed.</summary>
     public int Execute(string sql, params object?[] values)
     {

@@ -17,7 +17,8 @@ namespace ProfilePipeline.Node.Admin;
 /// <summary>
 /// The node's admin endpoint: JSON (and Prometheus text on <c>/metrics</c>) over HTTP, every request authenticated
 /// with the bearer token. Routes: <c>GET /metrics</c>, <c>GET /pipeline/stats</c>, <c>GET /profiles/{userId}</c>
-/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>GET /cluster</c>
+/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>DELETE /profiles/{userId}</c>
+/// (erase the user: journal, snapshots and outputs), <c>GET /cluster</c>
 /// (members and their status), <c>GET /sharding/stats</c> (shards and entities per node), and <c>POST /pipeline/pause</c>
 /// and <c>POST /pipeline/resume</c>.
 /// </summary>
@@ -34,7 +35,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
     public Uri Address { get; }
 
     public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, PipelineGate gate, ClusterNode node,
-        Pseudonymizer pseudonymizer, string dataDirectory)
+        Pseudonymizer pseudonymizer, ProfileEraser eraser, string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -51,7 +52,16 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 await context.Response.WriteAsJsonAsync(new { error = "missing or wrong bearer token" }).ConfigureAwait(false);
                 return;
             }
-            await next(context).ConfigureAwait(false);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!context.Response.HasStarted)
+            {
+                // The operator sees what failed (an entity that timed out, a storage error) instead of a bare 500.
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                await context.Response.WriteAsJsonAsync(new { error = $"{e.GetType().Name}: {e.Message}" }).ConfigureAwait(false);
+            }
         });
         app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(metrics), PrometheusText.ContentType));
         app.MapGet("/pipeline/stats", () => Results.Json(new
@@ -61,6 +71,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
             applied = metrics.Applied,
             duplicates = metrics.Duplicates,
             redelivered = metrics.Redelivered,
+            refusedAsErased = metrics.RefusedAsErased,
             deadLetters = metrics.DeadLetters,
             deadLettersByReason = metrics.DeadLettersByReason.ToDictionary(),
             profilesWritten = metrics.ProfilesWritten,
@@ -85,6 +96,20 @@ public sealed class AdminEndpoint : IAsyncDisposable
             return reply.Features is null
                 ? Results.NotFound(new { error = $"no profile for user {userId}" })
                 : Results.Json(new { userId = id, features = reply.Features });
+        });
+        app.MapDelete("/profiles/{userId}", async (string userId, bool? pseudonymized, CancellationToken cancel) =>
+        {
+            var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
+            var report = await eraser.EraseAsync(id, cancel).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                userId = report.UserId,
+                erasedAt = DateTimeOffset.FromUnixTimeMilliseconds(report.ErasedAt).ToString("O"),
+                eventsErased = report.EventsErased,
+                profileRecordsErased = report.Outputs.ProfileRecords,
+                deadLettersErased = report.Outputs.DeadLetters,
+                tombstonePublished = report.Outputs.TombstonePublished,
+            });
         });
         app.MapGet("/cluster", () =>
         {

@@ -17,6 +17,7 @@ public static class PrometheusText
         Counter(text, "profilepipeline_events_applied_total", "Events folded into a profile.", metrics.Applied);
         Counter(text, "profilepipeline_events_duplicate_total", "Events dropped as duplicates of an earlier event id.", metrics.Duplicates);
         Counter(text, "profilepipeline_events_redelivered_total", "Records already applied (a replay or a redelivery).", metrics.Redelivered);
+        Counter(text, "profilepipeline_events_refused_erased_total", "Events of erased users from before their erasure, refused.", metrics.RefusedAsErased);
         Counter(text, "profilepipeline_profiles_written_total", "Scored profile updates written or published.", metrics.ProfilesWritten);
         Counter(text, "profilepipeline_unknown_items_total", "Events whose item is not in the catalogue.", metrics.UnknownItems);
         Header(text, "profilepipeline_dead_letters_total", "Records refused, by reason.", "counter");
