@@ -7,7 +7,7 @@ using ProfilePipeline.Domain.Import;
 
 namespace ProfilePipeline.Node;
 
-/// <summary>The node's command line: `run` (the pipeline), `generate` (a synthetic data set), `produce` (load Kafka) and `bench`.</summary>
+/// <summary>The node's command line: `run` (the pipeline), `generate` (a synthetic data set), `produce` (load Kafka), `bench` and `evaluate` (the online learner on a replay).</summary>
 public static class NodeCommands
 {
     public static RootCommand Build()
@@ -17,6 +17,7 @@ public static class NodeCommands
         root.Subcommands.Add(GenerateCommand());
         root.Subcommands.Add(ProduceCommand.Build());
         root.Subcommands.Add(Bench.BenchCommand.Build());
+        root.Subcommands.Add(EvaluateCommand.Build());
         return root;
     }
 

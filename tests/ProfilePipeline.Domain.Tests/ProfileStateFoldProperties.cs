@@ -194,4 +194,38 @@ public class ProfileStateFoldProperties
         }
         return applied;
     }
+
+    /// <summary>
+    /// Point-in-time correctness of decision points: the features taken right after an event is folded (in any batching)
+    /// equal the features of a profile built from that event and the ones before it only. No later event leaks in.
+    /// </summary>
+    [Fact]
+    public void A_decision_points_features_depend_on_no_event_after_it() =>
+        Gen.Select(History, Gen.Int[1, 20].Array[1, 60]).Sample((events, sizes) =>
+        {
+            var everyEvent = new Learning.DecisionPointSettings(true, true, 1.0, TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5));
+            var taken = new List<(long Offset, float[] Features)>();
+            var state = ProfileState.Empty(Settings);
+            var index = 0;
+            foreach (var size in sizes.Append(events.Count))
+            {
+                if (index >= events.Count)
+                    break;
+                var batch = events.Skip(index).Take(size).ToList();
+                index += batch.Count;
+                if (state.Decide(batch).ToPersist is not { } recorded)
+                    continue;
+                state.ApplyInPlace(recorded, (e, startsSession) =>
+                {
+                    if (everyEvent.KindOf(e, startsSession) is not null)
+                        taken.Add((e.Position.Offset, Learning.PropensityFeatures.Vector(state.Features("u"))));
+                });
+            }
+            return taken.All(point =>
+            {
+                var prefix = events.TakeWhile(e => e.Position.Offset != point.Offset).Append(events.First(e => e.Position.Offset == point.Offset)).ToList();
+                var alone = FoldInBatches(prefix, [prefix.Count]);
+                return Learning.PropensityFeatures.Vector(alone.Features("u")).AsSpan().SequenceEqual(point.Features);
+            });
+        }, iter: 200);
 }

@@ -37,12 +37,13 @@ public sealed class BehaviorGenerator
         for (var i = 0; i < users.Count; i++)
             queue.Enqueue(users[i], (start + (long)random.Exponential(1 / (sessionsPerMsPerActivity * users[i].Activity)), i));
 
+        var shiftAt = _settings.ConceptShiftAt is { } shift ? start + (long)(shift * horizonMs) : long.MaxValue;
         long offset = 0;
         var ordinal = 0L;
         while (offset < _settings.Events && queue.TryDequeue(out var user, out var at))
         {
             if (user.Session.Count == 0)
-                PlanSession(user, random);
+                PlanSession(user, random, shifted: at.Time >= shiftAt);
             var planned = user.Session.Dequeue();
             var eventId = $"g{_settings.Seed}-{ordinal++}";
             var line = ToJson(eventId, user, planned, at.Time, random);
@@ -110,7 +111,7 @@ public sealed class BehaviorGenerator
         return users;
     }
 
-    private void PlanSession(SyntheticUser user, DeterministicRandom random)
+    private void PlanSession(SyntheticUser user, DeterministicRandom random, bool shifted)
     {
         user.SessionNumber++;
         var category = PickCategory(user, random);
@@ -138,7 +139,7 @@ public sealed class BehaviorGenerator
         {
             if (random.Chance(0.1))
                 user.Session.Enqueue(new PlannedEvent("cart_remove", item, categoryId, price, 1, null));
-            else if (random.Chance(0.1 + 0.8 * user.Intent * (price < 100 ? 1 : 0.6)))
+            else if (random.Chance(0.1 + 0.8 * (shifted ? 1 - user.Intent : user.Intent) * (price < 100 ? 1 : 0.6)))
                 user.Session.Enqueue(new PlannedEvent("purchase", item, categoryId, price, 1 + (random.Chance(0.15) ? random.Next(3) : 0), null));
         }
     }

@@ -15,8 +15,16 @@ public sealed record GeneratorSettings
     public TimeSpan Horizon { get; init; } = TimeSpan.FromDays(30);
     public DateTimeOffset Start { get; init; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>
+    /// A concept shift at this fraction of the horizon (null: none): from then on the engaged shoppers' carts stop
+    /// converting and the casual shoppers' carts convert instead (a purchase follows a cart with the probability that
+    /// intent gave before, but of one minus intent): what predicted a purchase now predicts its absence. A learner must notice.
+    /// </summary>
+    public double? ConceptShiftAt { get; init; }
+
     /// <summary>Identifies the stream for dedup and checkpoints: a different stream must have a different id.</summary>
-    public string SourceId => $"generator:seed={Seed}:events={Events}:users={Users}:malformed={MalformedShare}:dup={DuplicateShare}";
+    public string SourceId => $"generator:seed={Seed}:events={Events}:users={Users}:malformed={MalformedShare}:dup={DuplicateShare}"
+                              + (ConceptShiftAt is { } shift ? $":shift={shift}" : "");
 
     public GeneratorSettings Validate()
     {
@@ -24,6 +32,8 @@ public sealed record GeneratorSettings
             throw new ArgumentException("generator: events and users must be positive");
         if (MalformedShare is < 0 or > 0.5 || DuplicateShare is < 0 or > 0.5 || UnknownItemShare is < 0 or > 1)
             throw new ArgumentException("generator: malformed and duplicate shares must be between 0 and 0.5");
+        if (ConceptShiftAt is < 0 or > 1)
+            throw new ArgumentException("generator: the concept shift is a fraction of the horizon, from 0 to 1");
         if (Categories < 1 || ItemsPerCategory < 1 || BrandsPerCategory < 1)
             throw new ArgumentException("generator: catalogue sizes must be positive");
         return this;

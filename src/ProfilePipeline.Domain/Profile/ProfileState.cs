@@ -126,21 +126,34 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
     /// entity, which never hands its state out). A copy per batch made every entity's whole state a fresh object that
     /// outlives the young generation: the bench measured that as most of the garbage collector's pauses.
     /// </summary>
-    public ProfileState ApplyInPlace(BehaviorsRecorded recorded)
+    public ProfileState ApplyInPlace(BehaviorsRecorded recorded) => ApplyInPlace(recorded, null);
+
+    /// <summary>
+    /// <see cref="ApplyInPlace(BehaviorsRecorded)"/>, calling <paramref name="afterEach"/> right after each event is folded
+    /// (with whether it started a session), while the state holds that event and nothing later: the point-in-time view
+    /// decision points are taken from.
+    /// </summary>
+    public ProfileState ApplyInPlace(BehaviorsRecorded recorded, Action<BehaviorEvent, bool>? afterEach)
     {
         foreach (var e in recorded.Events)
-            Fold(e);
+        {
+            var startsSession = Fold(e);
+            afterEach?.Invoke(e, startsSession);
+        }
         foreach (var mark in recorded.SourceMarks)
             Mark(mark);
         return this;
     }
 
-    private void Fold(BehaviorEvent e)
+    /// <summary>Folds one event; true when it starts a session.</summary>
+    private bool Fold(BehaviorEvent e)
     {
         var t = e.Timestamp;
         _version++;
+        var startsSession = false;
         if (_newest == Unset)
         {
+            startsSession = true;
             _firstSeen = t;
             _sessionCount = 1;
             _sessionStart = t;
@@ -159,6 +172,7 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
                 _sessionCount++;
                 _sessionStart = t;
                 _sessionEvents = 1;
+                startsSession = true;
             }
             else
             {
@@ -196,6 +210,7 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
         if (e.Brand is not null)
             _brandAffinity.Add(e.Brand, weight, t, _newest, halfLife);
         _recentIds.Add(EventIds.Fingerprint(e.EventId));
+        return startsSession;
     }
 
     private void Mark(SourcePosition mark)

@@ -1,3 +1,4 @@
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 
 namespace ProfilePipeline.Domain.Scoring;
@@ -12,6 +13,9 @@ public interface IPropensityModel
 
     /// <summary>Probability in [0, 1] that the user purchases within the model's horizon.</summary>
     double Score(ProfileFeatures features);
+
+    /// <summary>The same from a <see cref="Learning.PropensityFeatures"/> vector (a decision point's, for evaluation).</summary>
+    double ScoreVector(ReadOnlySpan<float> raw);
 }
 
 /// <summary>
@@ -24,15 +28,17 @@ public sealed class RuleBasedPropensityModel : IPropensityModel
 
     public string Version => "rules-v1";
 
-    public double Score(ProfileFeatures f)
+    public double Score(ProfileFeatures f) => ScoreVector(PropensityFeatures.Vector(f));
+
+    public double ScoreVector(ReadOnlySpan<float> v)
     {
-        var cartOpen = f.LastCartAddAt is { } cart && (f.LastPurchaseAt is not { } buy || buy < cart) ? 1.0 : 0.0;
+        // The vector holds log(1 + count) already.
         var logit = -3.0
-                    + 0.8 * Math.Log(1 + f.Last24h.CartAdds)
-                    + 0.5 * Math.Log(1 + f.Last30d.Purchases)
-                    + 0.3 * Math.Log(1 + f.Last24h.Views)
-                    + 0.4 * Math.Log(1 + f.Last24h.Favorites)
-                    + 0.6 * cartOpen;
+                    + 0.8 * v[PropensityFeatures.CartAdds24h]
+                    + 0.5 * v[PropensityFeatures.Purchases30d]
+                    + 0.3 * v[PropensityFeatures.Views24h]
+                    + 0.4 * v[PropensityFeatures.Favorites24h]
+                    + 0.6 * v[PropensityFeatures.CartOpen];
         return 1 / (1 + Math.Exp(-logit));
     }
 }

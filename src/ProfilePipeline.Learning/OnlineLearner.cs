@@ -1,0 +1,179 @@
+using Microsoft.ML.Trainers;
+using ProfilePipeline.Domain.Learning;
+using ProfilePipeline.Domain.Scoring;
+
+namespace ProfilePipeline.Learning;
+
+public sealed record LearnerSettings
+{
+    /// <summary>Labels between two trainings.</summary>
+    public int MiniBatch { get; init; } = 500;
+
+    /// <summary>The most recent labelled examples a training sees.</summary>
+    public int TrainingWindow { get; init; } = 5_000;
+
+    /// <summary>Labels before the first candidate; until then the cold-start model (the rules) serves.</summary>
+    public int ColdStartLabels { get; init; } = 500;
+
+    /// <summary>Examples a candidate and the serving model both score before the candidate is promoted or rejected.</summary>
+    public int ShadowExamples { get; init; } = 1_000;
+
+    /// <summary>A candidate whose shadow AUC is below its predecessor's by more than this is rejected.</summary>
+    public double PromotionMargin { get; init; } = 0.02;
+
+    public double Threshold { get; init; } = 0.5;
+    public int MetricsWindow { get; init; } = 5_000;
+    public float L2Regularization { get; init; } = 1f;
+    public bool WarmStart { get; init; } = true;
+
+    public LearnerSettings Validate()
+    {
+        if (MiniBatch < 1 || TrainingWindow < 10 || ColdStartLabels < 10 || ShadowExamples < 10 || MetricsWindow < 10)
+            throw new ArgumentException("learner: mini-batch, window, cold-start, shadow and metrics sizes must be positive (windows at least 10)");
+        if (PromotionMargin < 0 || Threshold is <= 0 or >= 1 || L2Regularization < 0)
+            throw new ArgumentException("learner: the margin and the L2 weight must be non-negative and the threshold in (0, 1)");
+        return this;
+    }
+}
+
+/// <summary>What the learner decided after an example: a version promoted, or a candidate rejected.</summary>
+public abstract record LearnerEvent;
+
+public sealed record ModelPromoted(ModelVersion Version) : LearnerEvent;
+
+public sealed record CandidateRejected(ModelRejection Rejection) : LearnerEvent;
+
+/// <summary>
+/// Learns purchase propensity from labelled decision points, one at a time, test-then-train:
+/// <list type="number">
+/// <item>the serving model scores the example before anything learns from it (prequential metrics);</item>
+/// <item>the example updates the running standardisation and joins the training window;</item>
+/// <item>every <see cref="LearnerSettings.MiniBatch"/> labels (once past the cold start) a candidate is trained on the
+/// window, warm-started from the previous parameters;</item>
+/// <item>the candidate shadows the serving model on the next <see cref="LearnerSettings.ShadowExamples"/> examples and is
+/// promoted unless its AUC there is worse than the serving model's by more than the margin.</item>
+/// </list>
+/// Single-threaded; the actor around it persists and publishes what it decides.
+/// </summary>
+public sealed class OnlineLearner
+{
+    private readonly LearnerSettings _settings;
+    private readonly PropensityTrainer _trainer;
+    private readonly RunningStandardizer _standardizer = new(PropensityFeatures.Count);
+    private readonly Queue<(float[] Raw, bool Label, long At)> _window = new();
+    private readonly List<(double Candidate, double Serving, bool Label)> _shadow = [];
+    private LinearBinaryModelParameters? _lastParameters;
+    private (ModelVersion Version, LinearPropensityModel Model)? _candidate;
+    private int _lastNumber;
+    private long _sinceTraining;
+
+    public OnlineLearner(LearnerSettings settings, IPropensityModel coldStart, ModelVersion? serving = null, int lastNumber = 0)
+    {
+        _settings = settings.Validate();
+        _trainer = new PropensityTrainer(l2Regularization: settings.L2Regularization);
+        Current = serving?.ToModel() ?? coldStart;
+        CurrentVersion = serving;
+        _lastNumber = Math.Max(lastNumber, serving?.Number ?? 0);
+        Metrics = new PrequentialMetrics(settings.MetricsWindow, settings.Threshold);
+    }
+
+    /// <summary>The model that serves (and is evaluated); swapped only by promotion or rollback.</summary>
+    public IPropensityModel Current { get; private set; }
+
+    public ModelVersion? CurrentVersion { get; private set; }
+
+    /// <summary>Prequential metrics of whatever model served each example.</summary>
+    public PrequentialMetrics Metrics { get; }
+
+    public long LabelsSeen { get; private set; }
+
+    public bool HasCandidate => _candidate is not null;
+
+    public IReadOnlyList<LearnerEvent> Observe(LabeledExample example)
+    {
+        LabelsSeen++;
+        var raw = example.Point.Features;
+        var served = Current.ScoreVector(raw);
+        Metrics.Record(served, example.Purchased);
+        var events = new List<LearnerEvent>(0);
+        if (_candidate is { } candidate)
+        {
+            _shadow.Add((candidate.Model.ScoreVector(raw), served, example.Purchased));
+            if (ShadowDecided() is { } decided)
+                events.Add(decided);
+        }
+
+        _standardizer.Add(raw);
+        _window.Enqueue((raw, example.Purchased, example.Point.At));
+        while (_window.Count > _settings.TrainingWindow)
+            _window.Dequeue();
+        _sinceTraining++;
+        if (_candidate is null && LabelsSeen >= _settings.ColdStartLabels && _sinceTraining >= _settings.MiniBatch && HasBothClasses())
+            TrainCandidate();
+        return events;
+    }
+
+    /// <summary>Serves an earlier version again (the operator's rollback); learning goes on from there.</summary>
+    public void Rollback(ModelVersion version)
+    {
+        Current = version.ToModel();
+        CurrentVersion = version;
+        _candidate = null;
+        _shadow.Clear();
+    }
+
+    private bool HasBothClasses()
+    {
+        var positives = _window.Count(e => e.Label);
+        return positives > 0 && positives < _window.Count;
+    }
+
+    private void TrainCandidate()
+    {
+        var standardization = _standardizer.Snapshot();
+        var rows = _window.Select(e => new TrainingRow { Features = standardization.Standardize(e.Raw), Label = e.Label }).ToList();
+        var parameters = _trainer.Fit(rows, _settings.WarmStart ? _lastParameters : null);
+        _lastParameters = parameters;
+        _sinceTraining = 0;
+        var weights = parameters.Weights.ToArray();
+        var number = ++_lastNumber;
+        var version = new ModelVersion(number, weights, parameters.Bias, standardization.Means, standardization.Scales, rows.Count,
+            _window.Min(e => e.At), _window.Max(e => e.At), double.NaN, double.NaN, Current.Version, LabelsSeen);
+        _candidate = (version, version.ToModel());
+        _shadow.Clear();
+    }
+
+    private LearnerEvent? ShadowDecided()
+    {
+        if (_shadow.Count < _settings.ShadowExamples)
+            return null;
+        var candidateAuc = Auc.Exact(_shadow.Select(s => (s.Candidate, s.Label)));
+        var servingAuc = Auc.Exact(_shadow.Select(s => (s.Serving, s.Label)));
+        if (double.IsNaN(candidateAuc) || double.IsNaN(servingAuc))
+        {
+            if (_shadow.Count < 5 * _settings.ShadowExamples)
+                return null; // wait for both classes
+            return Reject(candidateAuc, servingAuc, "the shadow examples never held both classes");
+        }
+        if (candidateAuc < servingAuc - _settings.PromotionMargin)
+        {
+            return Reject(candidateAuc, servingAuc,
+                $"shadow AUC {candidateAuc:F4} is below {Current.Version}'s {servingAuc:F4} by more than the margin {_settings.PromotionMargin}");
+        }
+        var (version, model) = _candidate!.Value;
+        var promoted = version with { ShadowAuc = candidateAuc, PredecessorAuc = servingAuc, LabelsSeen = LabelsSeen };
+        Current = model;
+        CurrentVersion = promoted;
+        _candidate = null;
+        _shadow.Clear();
+        return new ModelPromoted(promoted);
+    }
+
+    private CandidateRejected Reject(double candidateAuc, double servingAuc, string reason)
+    {
+        var rejected = new ModelRejection(_candidate!.Value.Version.Number, candidateAuc, servingAuc, Current.Version, reason, LabelsSeen);
+        _candidate = null;
+        _shadow.Clear();
+        return new CandidateRejected(rejected);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
+using ProfilePipeline.Domain.Learning;
+
+namespace ProfilePipeline.Learning;
+
+/// <summary>One training example for ML.NET: a feature vector, its label and its weight.</summary>
+public sealed class TrainingRow
+{
+    public float[] Features { get; set; } = [];
+    public bool Label { get; set; }
+}
+
+/// <summary>
+/// Fits the logistic regression (ML.NET L-BFGS) on standardised features, warm-started from the previous parameters
+/// when there are some (<c>Fit(data, previous)</c>): training continues from where the last version ended instead of
+/// from zero. Not thread-safe.
+/// </summary>
+public sealed class PropensityTrainer(int seed = 1, float l2Regularization = 1f)
+{
+    private readonly MLContext _ml = new(seed);
+
+    public LinearBinaryModelParameters Fit(IReadOnlyList<TrainingRow> rows, LinearBinaryModelParameters? previous)
+    {
+        var data = Load(_ml, rows);
+        var trainer = _ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+        {
+            L2Regularization = l2Regularization,
+            L1Regularization = 0,
+            OptimizationTolerance = 1e-6f,
+            MaximumNumberOfIterations = 200,
+        });
+        var fitted = previous is null ? trainer.Fit(data) : trainer.Fit(data, previous);
+        return fitted.Model.SubModel;
+    }
+
+    /// <summary>The rows as an ML.NET data view whose Features column is a vector of <see cref="PropensityFeatures.Count"/>.</summary>
+    public static IDataView Load(MLContext ml, IEnumerable<TrainingRow> rows) => ml.Data.LoadFromEnumerable(rows, Schema());
+
+    public static SchemaDefinition Schema()
+    {
+        var schema = SchemaDefinition.Create(typeof(TrainingRow));
+        schema[nameof(TrainingRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, PropensityFeatures.Count);
+        return schema;
+    }
+}
+
+/// <summary>
+/// The batch reference for <c>evaluate</c>: gradient-boosted trees (ML.NET FastTree) trained offline on the earlier
+/// examples and scored on the later ones, to show what learning online costs.
+/// </summary>
+public static class BatchReference
+{
+    public static double[] FastTreeScores(IReadOnlyList<TrainingRow> train, IReadOnlyList<TrainingRow> test, int seed = 1)
+    {
+        var ml = new MLContext(seed);
+        var model = ml.BinaryClassification.Trainers.FastTree(numberOfLeaves: 20, numberOfTrees: 100, minimumExampleCountPerLeaf: 10, learningRate: 0.2)
+            .Fit(PropensityTrainer.Load(ml, train));
+        var scored = model.Transform(PropensityTrainer.Load(ml, test));
+        return [.. scored.GetColumn<float>("Probability").Select(p => (double)p)];
+    }
+}
