@@ -83,10 +83,36 @@ public static class ProfileCtl
         erase.Arguments.Add(userId);
         erase.Options.Add(pseudonymized);
         erase.Options.Add(yes);
-        root.Subcommands.Add(new Command("profile", "User profiles.") { get, erase });
+        var explain = Query("explain", "The top feature contributions to a user's propensity score (weight × standardised value, in logit units).",
+            r => $"/profiles/{Uri.EscapeDataString(r.GetValue(userId)!)}/explain" + (r.GetValue(pseudonymized) ? "?pseudonymized=true" : ""),
+            r => $"unknown user {r.GetValue(userId)}: no profile on this node's cluster");
+        explain.Arguments.Add(userId);
+        explain.Options.Add(pseudonymized);
+        root.Subcommands.Add(new Command("profile", "User profiles.") { get, explain, erase });
+
+        var version = new Argument<string>("version") { Description = "A promoted version: online-v7 or 7." };
+        var rollback = Query("rollback", "Serve an earlier promoted version again on every node; learning goes on from it.",
+            r => $"/model/rollback/{VersionNumber(r.GetValue(version)!)}", r => $"no promoted version {r.GetValue(version)}", HttpMethod.Post);
+        rollback.Arguments.Add(version);
+        root.Subcommands.Add(new Command("model", "The online propensity model.")
+        {
+            Query("show", "The serving version, its prequential metrics (AUC, log loss, precision/recall/F1, calibration) and labels seen.", _ => "/model",
+                _ => "no learner runs on this cluster (profile-pipeline.learning.enabled = off)"),
+            Query("history", "Every promoted version with its shadow evaluation, every rejected candidate with its reason, every rollback.",
+                _ => "/model/history", _ => "no learner runs on this cluster (profile-pipeline.learning.enabled = off)"),
+            rollback,
+        });
 
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+    }
+
+    private static int VersionNumber(string version)
+    {
+        var digits = version.StartsWith("online-v", StringComparison.OrdinalIgnoreCase) ? version["online-v".Length..] : version;
+        return int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw new CtlException($"'{version}' is not a model version (online-v7 or 7)", CtlException.Usage);
     }
 
     private static async Task<int> Guard(TextWriter error, Func<Task> action)

@@ -1,6 +1,8 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 
 namespace ProfilePipeline.Entities;
@@ -137,7 +139,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         var replyTo = Sender;
         Persist(decision.ToPersist, recorded =>
         {
-            _state.ApplyInPlace(recorded);
+            var decisionPoints = ApplyTakingDecisionPoints(recorded);
             _appliedSinceSnapshot += recorded.Events.Length;
             if (_appliedSinceSnapshot >= _settings.SnapshotEvery)
             {
@@ -145,8 +147,26 @@ public sealed class UserProfileActor : UntypedPersistentActor
                 _savingSnapshot = true;
                 _appliedSinceSnapshot = 0;
             }
-            replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)));
+            replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)) { DecisionPoints = decisionPoints });
         });
+    }
+
+    /// <summary>Folds a live batch; each decision point's features are taken right after its event, before any later one.</summary>
+    private ImmutableArray<DecisionPoint> ApplyTakingDecisionPoints(BehaviorsRecorded recorded)
+    {
+        if (_settings.DecisionPoints is not { } points)
+        {
+            _state.ApplyInPlace(recorded);
+            return [];
+        }
+        ImmutableArray<DecisionPoint>.Builder? taken = null;
+        _state.ApplyInPlace(recorded, (e, startsSession) =>
+        {
+            if (points.KindOf(e, startsSession) is { } kind)
+                (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(
+                    new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, PropensityFeatures.Vector(_state.Features(_userId))));
+        });
+        return taken?.ToImmutable() ?? [];
     }
 
     private void StartErasure()

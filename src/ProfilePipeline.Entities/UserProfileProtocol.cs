@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 
 namespace ProfilePipeline.Entities;
@@ -14,7 +15,11 @@ public interface IWithUserId
 public sealed record RecordBehaviors(string UserId, ImmutableArray<BehaviorEvent> Events) : IWithUserId;
 
 /// <summary>What became of each event of a <see cref="RecordBehaviors"/>, and the profile's features afterwards.</summary>
-public sealed record BehaviorsAcknowledged(string UserId, ImmutableArray<EventOutcome> Outcomes, ProfileFeatures Features);
+public sealed record BehaviorsAcknowledged(string UserId, ImmutableArray<EventOutcome> Outcomes, ProfileFeatures Features)
+{
+    /// <summary>The decision points among the applied events, with their features as of each (empty when learning is off).</summary>
+    public ImmutableArray<DecisionPoint> DecisionPoints { get; init; } = [];
+}
 
 /// <summary>Ask for the current features without changing anything.</summary>
 public sealed record GetProfile(string UserId) : IWithUserId;

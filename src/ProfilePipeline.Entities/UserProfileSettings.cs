@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 
 namespace ProfilePipeline.Entities;
@@ -6,6 +7,27 @@ namespace ProfilePipeline.Entities;
 /// <summary>Entity settings, bound from <c>profile-pipeline.profile</c> in HOCON.</summary>
 public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEvery, int NumberOfShards)
 {
+    /// <summary>Which applied events are decision points for the online learner (null: learning is off).</summary>
+    public DecisionPointSettings? DecisionPoints { get; init; }
+
+    /// <summary><c>profile-pipeline.learning</c>'s decision points, or null when the section is absent or learning is off.</summary>
+    public static DecisionPointSettings? DecisionPointsFrom(Config config, TimeSpan? horizon = null)
+    {
+        var c = config.GetConfig("profile-pipeline.learning");
+        if (c is null || c.IsEmpty || !c.GetBoolean("enabled"))
+            return null;
+        try
+        {
+            return new DecisionPointSettings(
+                c.GetBoolean("decision-points.cart-add"), c.GetBoolean("decision-points.session-start"), c.GetDouble("decision-points.view-sample-rate"),
+                horizon ?? c.GetTimeSpan("horizon"), c.GetTimeSpan("label-lateness")).Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException("profile-pipeline.learning: " + e.Message);
+        }
+    }
+
     public static UserProfileSettings FromConfig(Config config)
     {
         var c = config.GetConfig("profile-pipeline.profile")
@@ -35,6 +57,6 @@ public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEv
         var shards = c.GetInt("number-of-shards");
         if (snapshotEvery < 1 || shards < 1)
             throw new ConfigurationException("profile-pipeline.profile: snapshot-every and number-of-shards must be positive");
-        return new UserProfileSettings(profile, snapshotEvery, shards);
+        return new UserProfileSettings(profile, snapshotEvery, shards) { DecisionPoints = DecisionPointsFrom(config) };
     }
 }

@@ -4,6 +4,10 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using ProfilePipeline.Domain.Privacy;
+using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Learning;
+using ProfilePipeline.Node.Learning;
+using ProfilePipeline.Streams;
 using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Node;
@@ -11,12 +15,14 @@ namespace ProfilePipeline.Node;
 /// <summary>An actor system that is a member of the cluster (a cluster of one when no seed nodes are configured) with the profile shard region.</summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
-    private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures)
+    private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures, ModelHolder models, IActorRef? learner)
     {
         System = system;
         Profiles = profiles;
         Settings = settings;
         Erasures = erasures;
+        Models = models;
+        Learner = learner;
     }
 
     public ActorSystem System { get; }
@@ -28,6 +34,12 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>This node's view of the erasure registry (a cluster singleton).</summary>
     public Erasures Erasures { get; }
+
+    /// <summary>The propensity model this node scores with: the rules until the learner publishes a version.</summary>
+    public ModelHolder Models { get; }
+
+    /// <summary>The proxy of the learner singleton (<see cref="PropensityLearnerActor"/>), or null when learning is off.</summary>
+    public IActorRef? Learner { get; }
 
     public static async Task<ClusterNode> StartAsync(Config config, TimeSpan joinTimeout)
     {
@@ -48,7 +60,9 @@ public sealed class ClusterNode : IAsyncDisposable
                 userId => UserProfileActor.Props(userId, settings, erasures),
                 ClusterShardingSettings.Create(system),
                 new UserProfileMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
-            return new ClusterNode(system, region, settings, erasures);
+            var models = new ModelHolder(RuleBasedPropensityModel.Instance);
+            var learner = settings.DecisionPoints is null ? null : StartLearner(system, LearningConfig.From(config).Learner, models);
+            return new ClusterNode(system, region, settings, erasures, models, learner);
         }
         catch
         {
@@ -68,6 +82,17 @@ public sealed class ClusterNode : IAsyncDisposable
         system.ActorOf(ErasureListSubscriber.Props(erasures), "erasure-list");
         await erasures.Loaded.WaitAsync(timeout).ConfigureAwait(false);
         return erasures;
+    }
+
+    /// <summary>The learner singleton, its proxy, and this node's subscriber that swaps new versions into scoring.</summary>
+    private static IActorRef StartLearner(ActorSystem system, LearnerSettings settings, ModelHolder models)
+    {
+        system.ActorOf(ClusterSingletonManager.Props(PropensityLearnerActor.Props(settings, publishToCluster: true), PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system)), "propensity-learner");
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/propensity-learner", ClusterSingletonProxySettings.Create(system)),
+            "propensity-learner-proxy");
+        system.ActorOf(ModelSubscriber.Props(proxy, models), "model-subscriber");
+        return proxy;
     }
 
     public async ValueTask DisposeAsync()

@@ -11,13 +11,18 @@ namespace ProfilePipeline.Node;
 public static class GraphConfig
 {
     /// <summary>The graph's parts for a node: the one place they are put together (run and bench both use it).</summary>
-    public static ProfileGraphParts Parts(Config config, Pseudonymizer pseudonymizer, SideData sideData, IActorRef shardRegion, PipelineMetrics metrics) => new(
+    public static ProfileGraphParts Parts(Config config, Pseudonymizer pseudonymizer, SideData sideData, ClusterNode node, PipelineMetrics metrics) => new(
         new BehaviorCleaner(pseudonymizer, Cleaner(config), () => DateTimeOffset.UtcNow),
         sideData,
-        shardRegion,
+        node.Profiles,
         new ProfileScorer(Scoring(config)),
-        new ModelHolder(RuleBasedPropensityModel.Instance),
-        metrics);
+        node.Models,
+        metrics)
+    {
+        Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points
+            ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints, new Learning.LearnerLabelSink(learner))
+            : null,
+    };
 
     public static ProfileGraphSettings Graph(Config config)
     {

@@ -12,9 +12,8 @@ public sealed record LearningConfig(bool Enabled, DecisionPointSettings Decision
         var c = config.GetConfig("profile-pipeline.learning") ?? throw new ConfigurationException("missing section profile-pipeline.learning");
         try
         {
-            var points = new DecisionPointSettings(
-                c.GetBoolean("decision-points.cart-add"), c.GetBoolean("decision-points.session-start"), c.GetDouble("decision-points.view-sample-rate"),
-                horizon ?? c.GetTimeSpan("horizon"), c.GetTimeSpan("label-lateness")).Validate();
+            var points = Entities.UserProfileSettings.DecisionPointsFrom(config.WithFallback(
+                ConfigurationFactory.ParseString("profile-pipeline.learning.enabled = on")), horizon)!;
             var learner = new LearnerSettings
             {
                 MiniBatch = c.GetInt("mini-batch"),

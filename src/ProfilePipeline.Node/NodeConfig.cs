@@ -24,7 +24,8 @@ public static class NodeConfig
         if (!string.IsNullOrWhiteSpace(extraHocon))
             config = ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
         config = FromEnvironment().WithFallback(config);
-        return config.WithFallback(ProfileSerializer.Configuration).WithFallback(Storage(config, dataDirectory));
+        return config.WithFallback(ProfileSerializer.Configuration).WithFallback(Learning.LearnerSerializer.Configuration)
+            .WithFallback(Storage(config, dataDirectory));
     }
 
     /// <summary>Environment variables that override a setting, by HOCON path.</summary>

@@ -35,7 +35,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var metrics = new PipelineMetrics();
 
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node.Profiles, metrics);
+        var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node, metrics);
         var admin = AdminSettings.From(config, dataDirectory);
         var eraser = new ProfileEraser(node.Profiles);
         await using var adminEndpoint = admin.Enabled

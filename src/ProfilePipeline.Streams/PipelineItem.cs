@@ -1,4 +1,5 @@
 using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Kafka;
@@ -26,6 +27,9 @@ public sealed record PipelineItem(SourcePosition Position, long EnteredAtTicks)
     public bool DroppedAsDuplicate { get; init; }
 
     public EventOutcome? Outcome { get; init; }
+
+    /// <summary>Set when the event was applied and is a decision point for the online learner (features as of it).</summary>
+    public DecisionPoint? DecisionPoint { get; init; }
 
     /// <summary>The profile after the update this record completed (only on the last record of a user's batch).</summary>
     public ProfileFeatures? Features { get; init; }

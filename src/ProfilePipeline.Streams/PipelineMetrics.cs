@@ -11,6 +11,9 @@ public sealed class PipelineMetrics
     private long _applied;
     private long _redelivered;
     private long _refusedAsErased;
+    private long _decisionPoints;
+    private long _labelsReleased;
+    private long _positiveLabels;
     private long _duplicates;
     private long _deadLetters;
     private long _profilesWritten;
@@ -28,6 +31,20 @@ public sealed class PipelineMetrics
     public long Applied => Interlocked.Read(ref _applied);
     public long Redelivered => Interlocked.Read(ref _redelivered);
     public long Duplicates => Interlocked.Read(ref _duplicates);
+
+    /// <summary>Decision points taken for the online learner, labels released to it, and how many of those were purchases.</summary>
+    public long DecisionPoints => Interlocked.Read(ref _decisionPoints);
+    public long LabelsReleased => Interlocked.Read(ref _labelsReleased);
+    public long PositiveLabels => Interlocked.Read(ref _positiveLabels);
+
+    internal void RecordLabels(int decisionPoints, IReadOnlyList<Domain.Learning.LabeledExample> released)
+    {
+        Interlocked.Add(ref _decisionPoints, decisionPoints);
+        if (released.Count == 0)
+            return;
+        Interlocked.Add(ref _labelsReleased, released.Count);
+        Interlocked.Add(ref _positiveLabels, released.Count(l => l.Purchased));
+    }
 
     /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>
     public long RefusedAsErased => Interlocked.Read(ref _refusedAsErased);

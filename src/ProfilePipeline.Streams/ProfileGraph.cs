@@ -25,10 +25,13 @@ public sealed record ProfileGraphParts(
 {
     /// <summary>Operators pause and resume the source here (the admin endpoint's /pipeline/pause and /pipeline/resume).</summary>
     public PipelineGate Gate { get; init; } = new();
+
+    /// <summary>Labelling of decision points for the online learner (null: learning is off).</summary>
+    public LabelSettings? Labels { get; init; }
 }
 
 /// <summary>
-/// source → clean → enrich → profile update (sharded entities) → score → outputs (files and checkpoint, or
+/// source → clean → enrich → profile update (sharded entities) → labels (for the learner) → score → outputs (files and checkpoint, or
 /// Kafka topics and offset commits).
 /// Backpressured end to end: every stage has a bounded buffer, and the source is pulled only as fast as
 /// the entities persist and the outputs are written. The kill switch drains: the source stops and
@@ -46,6 +49,7 @@ public static class ProfileGraph
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))
             .Async()
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update))
+            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch))
             .Async()
             .Via(outputs)

@@ -58,6 +58,17 @@ public static class ProfileUpdateStage
             // One profile update per user and batch; a redelivery republishes the current profile (at-least-once output).
             if (last >= 0)
                 batch[last] = batch[last] with { Features = ack.Features };
+            foreach (var point in ack.DecisionPoints)
+            {
+                foreach (var i in indices)
+                {
+                    if (batch[i].Outcome == EventOutcome.Applied && batch[i].Event!.EventId == point.EventId)
+                    {
+                        batch[i] = batch[i] with { DecisionPoint = point };
+                        break;
+                    }
+                }
+            }
         }
         return batch;
     }

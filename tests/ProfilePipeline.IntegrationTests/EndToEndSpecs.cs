@@ -25,7 +25,7 @@ public sealed class EndToEndSpecs
         }, TextWriter.Null).RunAsync(CancellationToken.None);
 
     [Fact]
-    public async Task A_generated_stream_with_duplicates_and_malformed_records_ends_in_exactly_the_ground_truth_profiles()
+    public async Task A_generated_stream_with_duplicates_and_malformed_records_ends_in_exactly_the_ground_truth_profiles_while_learned_models_swap_in()
     {
         var data = TestData.NewFolder("e2e");
         var records = new BehaviorGenerator(Stream).Generate().ToList();
@@ -42,6 +42,18 @@ public sealed class EndToEndSpecs
         Assert.Equal(truth.MalformedOffsets.Order(), deadLetters.Select(d => d.GetProperty("offset").GetInt64()).Order());
         Assert.Equal(truth.Profiles.Values.Sum(p => p.Version), summary.Applied);
         Assert.Equal(Stream.Events - truth.MalformedOffsets.Count - summary.Applied, summary.Duplicates);
+
+        // The online learner promoted versions during the run and the scoring stage swapped them in between batches:
+        // the outputs were scored by the rules first and by learned versions later, and no update was scored twice.
+        var published = File.ReadLines(Path.Combine(data, "profiles.jsonl")).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
+        var versions = published.Select(p => p.GetProperty("propensity").GetProperty("modelVersion").GetString()).Distinct().ToList();
+        Assert.Contains("rules-v1", versions);
+        Assert.Contains(versions, v => v!.StartsWith("online-v", StringComparison.Ordinal));
+        foreach (var user in published.GroupBy(p => p.GetProperty("userId").GetString()))
+        {
+            var updates = user.Select(p => p.GetProperty("profileVersion").GetInt64()).ToList();
+            Assert.Equal(updates.Order().Distinct(), updates);
+        }
     }
 
     [Fact]

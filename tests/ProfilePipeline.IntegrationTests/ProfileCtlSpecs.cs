@@ -74,6 +74,63 @@ public sealed class ProfileCtlSpecs
         Assert.Contains(ProfileCtl.TokenVariable, noToken.Err);
     }
 
+    [Fact]
+    public async Task Profilectl_shows_the_learned_model_its_history_rolls_it_back_and_explains_a_score()
+    {
+        await using var node = await RunningNode.StartAsync();
+        var remote = new Dictionary<string, string> { [ProfileCtl.NodeVariable] = $"{node.Url.Host}:{node.Url.Port}", [ProfileCtl.TokenVariable] = node.Token };
+
+        await Eventually.HoldsAsync(async () => await ServingAsync(remote) is { } v && v.StartsWith("online-v", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(90), "a learned version to be promoted");
+        var show = await CtlAsync(remote, "model", "show");
+        Assert.Equal(0, show.Exit);
+        Assert.Matches(@"(?m)^metrics\.auc\s+0\.\d+", show.Out);
+        Assert.Matches(@"(?m)^labelsSeen\s+[1-9]", show.Out);
+
+        var history = await CtlAsync(remote, "model", "history", "--json");
+        Assert.Equal(0, history.Exit);
+        string first;
+        using (var json = JsonDocument.Parse(history.Out))
+        {
+            var promoted = json.RootElement.GetProperty("promoted");
+            Assert.True(promoted.GetArrayLength() >= 1);
+            Assert.Equal("rules-v1", promoted[0].GetProperty("predecessor").GetString());
+            first = promoted[0].GetProperty("version").GetString()!;
+        }
+
+        var rollback = await CtlAsync(remote, "model", "rollback", first);
+        Assert.True(rollback.Exit == 0, rollback.Err);
+        Assert.Matches($@"(?m)^serving\s+{first}\s*$", rollback.Out);
+        // The learner goes on learning and may promote again at once, so the registry is what keeps the rollback.
+        using (var json = JsonDocument.Parse((await CtlAsync(remote, "model", "history", "--json")).Out))
+        {
+            var rollbacks = json.RootElement.GetProperty("rollbacks");
+            Assert.Equal(first, rollbacks[rollbacks.GetArrayLength() - 1].GetProperty("to").GetString());
+        }
+        Assert.Equal(CtlException.NotFound, (await CtlAsync(remote, "model", "rollback", "online-v99999")).Exit);
+        Assert.Equal(CtlException.Usage, (await CtlAsync(remote, "model", "rollback", "latest")).Exit);
+
+        var explain = await CtlAsync(remote, "profile", "explain", RunningNode.SomeUser, "--json");
+        Assert.True(explain.Exit == 0, explain.Err);
+        using (var json = JsonDocument.Parse(explain.Out))
+        {
+            var root = json.RootElement;
+            var sum = root.GetProperty("bias").GetDouble() + root.GetProperty("contributions").EnumerateArray().Sum(c => c.GetProperty("contribution").GetDouble());
+            Assert.Equal(root.GetProperty("logit").GetDouble(), sum, 9);
+            Assert.Equal(root.GetProperty("score").GetDouble(), 1 / (1 + Math.Exp(-sum)), 6);
+        }
+        Assert.Matches(@"(?m)^contributions\[0\]\.feature\s+\w+", (await CtlAsync(remote, "profile", "explain", RunningNode.SomeUser)).Out);
+    }
+
+    private static async Task<string?> ServingAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        var show = await CtlAsync(environment, "model", "show", "--json");
+        if (show.Exit != 0)
+            return null;
+        using var json = JsonDocument.Parse(show.Out);
+        return json.RootElement.GetProperty("serving").GetString();
+    }
+
     private static async Task<long> ReadAsync(IReadOnlyDictionary<string, string> environment)
     {
         using var stats = JsonDocument.Parse((await CtlAsync(environment, "pipeline", "stats", "--json")).Out);

@@ -64,7 +64,7 @@ public sealed class LinearPropensityModel(string version, float[] weights, float
 {
     public string Version { get; } = version;
     public IReadOnlyList<float> Weights => weights;
-    public float Bias => bias;
+    public double Bias => bias;
     public Standardization Standardization => standardization;
 
     public double Score(ProfileFeatures features) => ScoreVector(PropensityFeatures.Vector(features));

@@ -8,7 +8,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Privacy;
+using ProfilePipeline.Node.Learning;
 using ProfilePipeline.Entities;
 using ProfilePipeline.Streams;
 
@@ -63,7 +65,22 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 await context.Response.WriteAsJsonAsync(new { error = $"{e.GetType().Name}: {e.Message}" }).ConfigureAwait(false);
             }
         });
-        app.MapGet("/metrics", () => Results.Text(PrometheusText.Write(metrics), PrometheusText.ContentType));
+        app.MapGet("/metrics", async () =>
+        {
+            LearnerStatus? learner = null;
+            if (node.Learner is { } proxy)
+            {
+                try
+                {
+                    learner = await proxy.Ask<LearnerStatus>(GetLearnerStatus.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    // The learner singleton is moving or busy: the scrape goes on without its figures.
+                }
+            }
+            return Results.Text(PrometheusText.Write(metrics, node.Models.Current.Version, learner), PrometheusText.ContentType);
+        });
         app.MapGet("/pipeline/stats", () => Results.Json(new
         {
             read = metrics.Read,
@@ -96,6 +113,75 @@ public sealed class AdminEndpoint : IAsyncDisposable
             return reply.Features is null
                 ? Results.NotFound(new { error = $"no profile for user {userId}" })
                 : Results.Json(new { userId = id, features = reply.Features });
+        });
+        app.MapGet("/profiles/{userId}/explain", async (string userId, bool? pseudonymized) =>
+        {
+            var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
+            var reply = await node.Profiles.Ask<ProfileReply>(new GetProfile(id), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (reply.Features is null)
+                return Results.NotFound(new { error = $"no profile for user {userId}" });
+            var model = node.Models.Current;
+            var vector = PropensityFeatures.Vector(reply.Features);
+            var contributions = model.Explain(vector);
+            return Results.Json(new
+            {
+                userId = id,
+                model = model.Version,
+                score = model.ScoreVector(vector),
+                logit = model.Bias + contributions.Sum(c => c.Contribution),
+                bias = model.Bias,
+                contributions = contributions.Select(c => new
+                {
+                    feature = c.Feature, value = c.Value, standardized = c.Standardized, weight = c.Weight, contribution = c.Contribution,
+                }),
+            });
+        });
+        app.MapGet("/model", async () =>
+        {
+            if (node.Learner is not { } learner)
+                return NoLearner(node);
+            var status = await learner.Ask<LearnerStatus>(GetLearnerStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                serving = status.Serving,
+                servingOnThisNode = node.Models.Current.Version,
+                labelsSeen = status.LabelsSeen,
+                candidateInShadow = status.CandidateInShadow,
+                promoted = status.Promoted,
+                rejected = status.Rejected,
+                metrics = Metrics(status.Metrics),
+                trainedOn = status.ServingVersion is { } v ? new { labels = v.TrainedOn, from = Iso(v.TrainedFrom), to = Iso(v.TrainedTo) } : null,
+            }, Json);
+        });
+        app.MapGet("/model/history", async () =>
+        {
+            if (node.Learner is not { } learner)
+                return NoLearner(node);
+            var history = await learner.Ask<ModelHistory>(GetModelHistory.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                promoted = history.Promoted.Select(v => new
+                {
+                    version = v.Name, shadowAuc = v.ShadowAuc, predecessor = v.Predecessor, predecessorAuc = v.PredecessorAuc,
+                    trainedOn = v.TrainedOn, from = Iso(v.TrainedFrom), to = Iso(v.TrainedTo), labelsSeen = v.LabelsSeen,
+                }),
+                rejected = history.Rejected.Select(r => new { version = $"online-v{r.Number}", r.ShadowAuc, r.Predecessor, r.PredecessorAuc, r.Reason, r.LabelsSeen }),
+                rollbacks = history.Rollbacks.Select(r => new { to = $"online-v{r.To}", from = r.From, at = r.At.ToString("O"), r.LabelsSeen }),
+            }, Json);
+        });
+        app.MapPost("/model/rollback/{number:int}", async (int number) =>
+        {
+            if (node.Learner is not { } learner)
+                return NoLearner(node);
+            try
+            {
+                var rollback = await learner.Ask<ModelRollback>(new RollbackModel(number), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+                return Results.Json(new { serving = $"online-v{rollback.To}", previous = rollback.From });
+            }
+            catch (ArgumentException e)
+            {
+                return Results.NotFound(new { error = e.Message });
+            }
         });
         app.MapDelete("/profiles/{userId}", async (string userId, bool? pseudonymized, CancellationToken cancel) =>
         {
@@ -149,6 +235,25 @@ public sealed class AdminEndpoint : IAsyncDisposable
             JsonSerializer.Serialize(new { url = address.ToString(), tokenFile = settings.TokenFile })).ConfigureAwait(false);
         return new AdminEndpoint(app, address);
     }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private static IResult NoLearner(ClusterNode node) => Results.Json(new
+    {
+        error = "no learner runs on this cluster (profile-pipeline.learning.enabled = off)", serving = node.Models.Current.Version,
+    }, statusCode: StatusCodes.Status404NotFound);
+
+    private static string Iso(long epochMs) => DateTimeOffset.FromUnixTimeMilliseconds(epochMs).ToString("O");
+
+    private static object Metrics(MetricsSnapshot m) => new
+    {
+        examples = m.Examples, positives = m.Positives, auc = m.Auc, windowAuc = m.WindowAuc, logLoss = m.LogLoss, threshold = m.Threshold,
+        precision = m.Precision, recall = m.Recall, f1 = m.F1,
+        calibration = m.Calibration.Select(b => new { from = b.From, to = b.To, examples = b.Examples, meanPredicted = b.MeanPredicted, observed = b.Observed }),
+    };
 
     public async ValueTask DisposeAsync()
     {

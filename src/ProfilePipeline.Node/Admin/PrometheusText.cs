@@ -9,7 +9,9 @@ public static class PrometheusText
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static string Write(PipelineMetrics metrics)
+    /// <param name="servingModel">The version this node scores with.</param>
+    /// <param name="learner">The learner's status, when it answered in time.</param>
+    public static string Write(PipelineMetrics metrics, string servingModel = "rules-v1", Learning.LearnerStatus? learner = null)
     {
         var text = new StringBuilder();
         Counter(text, "profilepipeline_records_read_total", "Records read from the source.", metrics.Read);
@@ -29,6 +31,22 @@ public static class PrometheusText
         foreach (var q in new[] { 0.5, 0.9, 0.99 })
             Line(text, $"profilepipeline_latency_seconds{{quantile=\"{q.ToString(CultureInfo.InvariantCulture)}\"}}", metrics.Latency.Quantile(q).TotalSeconds);
         Line(text, "profilepipeline_latency_seconds_count", metrics.Latency.Count);
+        Counter(text, "profilepipeline_decision_points_total", "Decision points taken for the online learner on this node.", metrics.DecisionPoints);
+        Counter(text, "profilepipeline_labels_released_total", "Decision points labelled and handed to the learner by this node.", metrics.LabelsReleased);
+        Counter(text, "profilepipeline_labels_positive_total", "Released labels that were purchases.", metrics.PositiveLabels);
+        Header(text, "profilepipeline_model_info", "The propensity model this node scores with.", "gauge");
+        Line(text, $"profilepipeline_model_info{{version=\"{Escape(servingModel)}\"}}", 1);
+        if (learner is not null)
+        {
+            Header(text, "profilepipeline_model_prequential_auc", "The learner's prequential AUC: over every label, and over the recent window.", "gauge");
+            if (!double.IsNaN(learner.Metrics.Auc))
+                Line(text, "profilepipeline_model_prequential_auc{scope=\"all\"}", learner.Metrics.Auc);
+            if (!double.IsNaN(learner.Metrics.WindowAuc))
+                Line(text, "profilepipeline_model_prequential_auc{scope=\"window\"}", learner.Metrics.WindowAuc);
+            Counter(text, "profilepipeline_model_labels_total", "Labels the learner has evaluated and trained on.", learner.LabelsSeen);
+            Counter(text, "profilepipeline_model_versions_promoted_total", "Model versions promoted.", learner.Promoted);
+            Counter(text, "profilepipeline_model_versions_rejected_total", "Candidates not promoted.", learner.Rejected);
+        }
         return text.ToString();
     }
 

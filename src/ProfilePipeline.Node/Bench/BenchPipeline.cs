@@ -36,7 +36,7 @@ public static class BenchPipeline
     {
         var metrics = new PipelineMetrics();
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node.Profiles, metrics);
+        var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node, metrics);
         using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), metrics);
         var graph = GraphConfig.Graph(config);
         var source = shape is null ? RecordSources.From(() => records) : shape(records, metrics);

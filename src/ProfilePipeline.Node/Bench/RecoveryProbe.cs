@@ -26,7 +26,7 @@ public sealed class RecoveryProbe(BenchOptions options, TextWriter console, Pseu
         var started = Stopwatch.StartNew();
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var metrics = new PipelineMetrics();
-        var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node.Profiles, metrics);
+        var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node, metrics);
         using (var files = new OutputFiles(outputs, new CheckpointStore(Path.Combine(outputs, "checkpoint.json")), metrics))
         {
             var graph = GraphConfig.Graph(config);

@@ -1,0 +1,38 @@
+using System.Collections.Immutable;
+using ProfilePipeline.Domain.Learning;
+
+namespace ProfilePipeline.Node.Learning;
+
+/// <summary>Labelled decision points from one node's label stage, for the learner.</summary>
+public sealed record LabelsResolved(ImmutableArray<LabeledExample> Labels);
+
+public sealed record GetLearnerStatus
+{
+    public static readonly GetLearnerStatus Instance = new();
+}
+
+/// <summary>The learner now: what serves, how it evaluates, how much it has seen.</summary>
+public sealed record LearnerStatus(
+    string Serving, ModelVersion? ServingVersion, MetricsSnapshot Metrics, long LabelsSeen, bool CandidateInShadow, int Promoted, int Rejected);
+
+public sealed record GetModelHistory
+{
+    public static readonly GetModelHistory Instance = new();
+}
+
+/// <summary>The registry: every promoted version, every rejected candidate with its reason, every rollback.</summary>
+public sealed record ModelHistory(ImmutableArray<ModelVersion> Promoted, ImmutableArray<ModelRejection> Rejected, ImmutableArray<ModelRollback> Rollbacks);
+
+/// <summary>Serve an earlier promoted version again. Replied to with the persisted <see cref="ModelRollback"/>, or a failure.</summary>
+public sealed record RollbackModel(int Number);
+
+/// <summary>A rollback, as the registry stores it.</summary>
+public sealed record ModelRollback(int To, string From, long LabelsSeen, DateTimeOffset At);
+
+public sealed record GetServingModel
+{
+    public static readonly GetServingModel Instance = new();
+}
+
+/// <summary>The version that serves (null: the rules model); published to every node on promotion and rollback.</summary>
+public sealed record ServingModel(ModelVersion? Version);
