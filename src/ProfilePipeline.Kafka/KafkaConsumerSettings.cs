@@ -18,6 +18,13 @@ public sealed record KafkaConsumerSettings
 
     public TimeSpan PollTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// On a rebalance, how long the consumer holds a revoked partition until every record of it already handed to the
+    /// stream is acknowledged (and committed). The new owner then starts after them, and nothing the old owner still
+    /// had in flight is published after what the new owner publishes. Past this the partition is let go regardless.
+    /// </summary>
+    public TimeSpan RevokeDrainTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Passed to librdkafka as they are (security.protocol, sasl.*, ssl.*, client.id, ...).</summary>
     public ImmutableSortedDictionary<string, string> Properties { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
@@ -37,6 +44,7 @@ public sealed record KafkaConsumerSettings
             Topics = [.. config.GetStringList("topics")],
             BufferSize = config.GetInt("buffer-size", 10_000),
             PollTimeout = config.GetTimeSpan("poll-timeout", TimeSpan.FromMilliseconds(50)),
+            RevokeDrainTimeout = config.GetTimeSpan("revoke-drain-timeout", TimeSpan.FromSeconds(60)),
             Properties = KafkaProperties.From(config),
         };
         return settings.Validate();

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using ProfilePipeline.Domain.Privacy;
@@ -44,7 +45,13 @@ public sealed class ClusterNode : IAsyncDisposable
     public static async Task<ClusterNode> StartAsync(Config config, TimeSpan joinTimeout)
     {
         var settings = UserProfileSettings.FromConfig(config);
-        var system = ActorSystem.Create("profile-pipeline", config);
+        // The cluster tools' own configuration (their serializers above all) from the start: a node that receives sharding's
+        // distributed-data gossip before its own replicator has started must already know how to read it.
+        var system = ActorSystem.Create("profile-pipeline", config
+            .WithFallback(ClusterSharding.DefaultConfig())
+            .WithFallback(ClusterSingleton.DefaultConfig())
+            .WithFallback(DistributedPubSub.DefaultConfig())
+            .WithFallback(Akka.DistributedData.DistributedData.DefaultConfig()));
         try
         {
             var cluster = Cluster.Get(system);

@@ -30,11 +30,12 @@ public static class GraphConfig
         var settings = new ProfileGraphSettings(
             config.GetInt("profile-pipeline.clean.recent-event-ids"),
             new ProfileUpdateSettings(
-                g.GetInt("update-batch"), g.GetTimeSpan("update-batch-delay"), g.GetInt("update-parallelism"), g.GetTimeSpan("ask-timeout")),
+                g.GetInt("update-batch"), g.GetTimeSpan("update-batch-delay"), g.GetInt("update-parallelism"), g.GetTimeSpan("ask-timeout"),
+                g.GetInt("ask-attempts", 1)),
             g.GetInt("score-batch"),
             g.GetInt("output-batch"),
             g.GetTimeSpan("output-interval"));
-        if (settings.Update.MaxBatch < 1 || settings.Update.Parallelism < 1 || settings.ScoreBatch < 1 || settings.OutputBatch < 1)
+        if (settings.Update.MaxBatch < 1 || settings.Update.Parallelism < 1 || settings.ScoreBatch < 1 || settings.OutputBatch < 1 || settings.Update.AskAttempts < 1)
             throw new ConfigurationException("profile-pipeline.graph: batch sizes and parallelism must be positive");
         return settings;
     }

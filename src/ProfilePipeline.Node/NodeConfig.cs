@@ -24,7 +24,8 @@ public static class NodeConfig
         if (!string.IsNullOrWhiteSpace(extraHocon))
             config = ConfigurationFactory.ParseString(extraHocon).WithFallback(config);
         config = FromEnvironment().WithFallback(config);
-        return config.WithFallback(ProfileSerializer.Configuration).WithFallback(Learning.LearnerSerializer.Configuration)
+        return config.WithFallback(ProfileSerializer.Configuration).WithFallback(ProtocolSerializer.Configuration)
+            .WithFallback(Learning.LearnerSerializer.Configuration)
             .WithFallback(Storage(config, dataDirectory));
     }
 

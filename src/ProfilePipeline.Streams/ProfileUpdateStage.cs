@@ -8,7 +8,8 @@ using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Streams;
 
-public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay, int Parallelism, TimeSpan AskTimeout);
+/// <param name="AskAttempts">How many times an entity is asked before the stream fails (a timeout asks again).</param>
+public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay, int Parallelism, TimeSpan AskTimeout, int AskAttempts = 1);
 
 /// <summary>
 /// Sends events to their users' entities in micro-batches: records close together are grouped, each user's
@@ -20,10 +21,10 @@ public static class ProfileUpdateStage
     public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings) =>
         Flow.Create<PipelineItem>()
             .GroupedWithin(settings.MaxBatch, settings.MaxBatchDelay)
-            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings.AskTimeout))
+            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings))
             .SelectMany(items => items);
 
-    private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, TimeSpan timeout)
+    private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, ProfileUpdateSettings settings)
     {
         var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -37,8 +38,8 @@ public static class ProfileUpdateStage
         if (byUser.Count == 0)
             return batch;
 
-        var asks = byUser.Select(kv => (Indices: kv.Value, Reply: region.Ask<BehaviorsAcknowledged>(
-            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), timeout))).ToList();
+        var asks = byUser.Select(kv => (Indices: kv.Value, Reply: AskAsync(region,
+            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), settings))).ToList();
         await Task.WhenAll(asks.Select(a => a.Reply)).ConfigureAwait(false);
 
         foreach (var (indices, reply) in asks)
@@ -71,6 +72,25 @@ public static class ProfileUpdateStage
             }
         }
         return batch;
+    }
+
+    /// <summary>
+    /// Asks the user's entity, again after each timeout: a message to an entity on a node that just died is lost, and
+    /// sharding delivers the next one to the entity's new home. The entity dedups what it already applied, so a batch
+    /// whose first reply was lost comes back as redelivered.
+    /// </summary>
+    private static async Task<BehaviorsAcknowledged> AskAsync(IActorRef region, RecordBehaviors record, ProfileUpdateSettings settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await region.Ask<BehaviorsAcknowledged>(record, settings.AskTimeout).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException) when (attempt < settings.AskAttempts)
+            {
+            }
+        }
     }
 
     private static DeadLetter LateLetter(PipelineItem item, ProfileFeatures features) => LateLetter(item.Event!, item.Raw?.Payload ?? "", features);

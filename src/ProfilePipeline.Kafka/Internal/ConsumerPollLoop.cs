@@ -19,6 +19,8 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     private readonly ConcurrentQueue<(IReadOnlyCollection<CommittableOffset> Offsets, TaskCompletionSource Done)> _commits = new();
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<TopicPartition, long> _assigned = [];
+    private readonly Dictionary<TopicPartition, long> _handedOn = []; // highest offset written to the stream, per partition
+    private readonly Dictionary<TopicPartition, long> _acknowledged = []; // highest offset the stream acknowledged, per partition
     private readonly Queue<KafkaRecord> _overflow = new();
     private readonly Action<string> _log;
     private volatile bool _stopRequested;
@@ -176,7 +178,10 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         var record = new KafkaRecord(result.Topic, result.Partition.Value, result.Offset.Value, message.Key, message.Value, headers,
             message.Timestamp.UtcDateTime, new CommittableOffset(result.Topic, result.Partition.Value, result.Offset.Value, generation));
         if (_overflow.Count == 0 && _channel.Writer.TryWrite(record))
+        {
+            _handedOn[result.TopicPartition] = result.Offset.Value;
             return;
+        }
         _overflow.Enqueue(record);
         PauseAll(consumer);
     }
@@ -184,7 +189,10 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     private void FlushOverflow(IConsumer<byte[]?, byte[]?> consumer)
     {
         while (_overflow.TryPeek(out var record) && _channel.Writer.TryWrite(record))
+        {
             _overflow.Dequeue();
+            _handedOn[new TopicPartition(record.Topic, record.Partition)] = record.Offset;
+        }
         if (_overflow.Count == 0 && _paused)
         {
             consumer.Resume(consumer.Assignment);
@@ -236,17 +244,37 @@ internal sealed class ConsumerPollLoop : IKafkaControl
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, IEnumerable<TopicPartition> partitions, bool commitFirst)
     {
-        // Offsets already acknowledged for these partitions are committed while they are still ours.
-        if (commitFirst)
-            ProcessCommits(consumer);
         var revoked = partitions.ToHashSet();
+        // A graceful revoke: the records already handed to the stream finish and their offsets are committed while the
+        // partitions are still ours. The group waits for this handler, so the new owner starts after them, and no stale
+        // profile of ours lands after the new owner's. Lost partitions (already given away) are just dropped.
+        if (commitFirst)
+            DrainRevoked(consumer, revoked);
         foreach (var partition in revoked)
+        {
             _assigned.Remove(partition);
+            _handedOn.Remove(partition);
+            _acknowledged.Remove(partition);
+        }
         var keep = _overflow.Where(r => !revoked.Contains(new TopicPartition(r.Topic, r.Partition))).ToList();
         _overflow.Clear();
         foreach (var record in keep)
             _overflow.Enqueue(record);
         _log($"kafka consumer: revoked {string.Join(", ", revoked)}");
+    }
+
+    private void DrainRevoked(IConsumer<byte[]?, byte[]?> consumer, HashSet<TopicPartition> revoked)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        bool Pending() => revoked.Any(p => _handedOn.TryGetValue(p, out var last) && _acknowledged.GetValueOrDefault(p, -1) < last);
+        ProcessCommits(consumer);
+        while (Pending() && started.Elapsed < _settings.RevokeDrainTimeout && !_shutdownRequested)
+        {
+            Thread.Sleep(5);
+            ProcessCommits(consumer);
+        }
+        if (Pending())
+            _log($"kafka consumer: records of revoked {string.Join(", ", revoked)} still in flight after {started.Elapsed.TotalSeconds:F1} s; letting go");
     }
 
     private void ProcessCommits(IConsumer<byte[]?, byte[]?> consumer)
@@ -258,6 +286,8 @@ internal sealed class ConsumerPollLoop : IKafkaControl
                 .GroupBy(o => new TopicPartition(o.Topic, o.Partition))
                 .Select(g => new TopicPartitionOffset(g.Key, g.Max(o => o.Offset) + 1))
                 .ToList();
+            foreach (var offset in current)
+                _acknowledged[offset.TopicPartition] = Math.Max(_acknowledged.GetValueOrDefault(offset.TopicPartition, -1), offset.Offset.Value - 1);
             try
             {
                 if (current.Count > 0)

@@ -7,8 +7,9 @@ using ProfilePipeline.Domain.Learning;
 namespace ProfilePipeline.Node.Learning;
 
 /// <summary>
-/// The model registry's journal entries as JSON, under versioned manifests (MV1 a promoted version, MJ1 a rejection,
-/// MR1 a rollback): a few hundred bytes each, readable with any SQL client.
+/// The learner's messages as JSON under short, stable manifests: the model registry's journal entries (MV1 a promoted
+/// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client) and what nodes
+/// send to and receive from the learner singleton.
 /// </summary>
 public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -22,6 +23,14 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
             "ProfilePipeline.Domain.Learning.ModelVersion, ProfilePipeline.Domain" = learner
             "ProfilePipeline.Domain.Learning.ModelRejection, ProfilePipeline.Domain" = learner
             "ProfilePipeline.Node.Learning.ModelRollback, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.LabelsResolved, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.GetLearnerStatus, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.LearnerStatus, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.GetModelHistory, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.ModelHistory, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.RollbackModel, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.GetServingModel, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.ServingModel, ProfilePipeline.Node" = learner
           }
           serialization-identifiers {
             "ProfilePipeline.Node.Learning.LearnerSerializer, ProfilePipeline.Node" = 7102
@@ -31,21 +40,30 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
 
     public override int Identifier => Id;
 
-    public override string Manifest(object o) => o switch
+    private static readonly Dictionary<string, Type> Types = new(StringComparer.Ordinal)
     {
-        ModelVersion => "MV1",
-        ModelRejection => "MJ1",
-        ModelRollback => "MR1",
-        _ => throw new ArgumentException($"{nameof(LearnerSerializer)} cannot serialize {o.GetType()}"),
+        ["MV1"] = typeof(ModelVersion),
+        ["MJ1"] = typeof(ModelRejection),
+        ["MR1"] = typeof(ModelRollback),
+        ["LR1"] = typeof(LabelsResolved),
+        ["GS1"] = typeof(GetLearnerStatus),
+        ["LS1"] = typeof(LearnerStatus),
+        ["GH1"] = typeof(GetModelHistory),
+        ["MH1"] = typeof(ModelHistory),
+        ["RM1"] = typeof(RollbackModel),
+        ["GM1"] = typeof(GetServingModel),
+        ["SM1"] = typeof(ServingModel),
     };
+
+    private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest) ? manifest : throw new ArgumentException($"{nameof(LearnerSerializer)} cannot serialize {o.GetType()}");
 
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
-    {
-        "MV1" => JsonSerializer.Deserialize<ModelVersion>(bytes, Json)!,
-        "MJ1" => JsonSerializer.Deserialize<ModelRejection>(bytes, Json)!,
-        "MR1" => JsonSerializer.Deserialize<ModelRollback>(bytes, Json)!,
-        _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}"),
-    };
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        Types.TryGetValue(manifest, out var type)
+            ? JsonSerializer.Deserialize(bytes, type, Json)!
+            : throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}");
 }
