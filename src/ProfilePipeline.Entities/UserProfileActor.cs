@@ -164,7 +164,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         {
             if (points.KindOf(e, startsSession) is { } kind)
                 (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(
-                    new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, PropensityFeatures.Vector(_state.Features(_userId))));
+                    new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector()));
         });
         return taken?.ToImmutable() ?? [];
     }

@@ -7,7 +7,7 @@ namespace ProfilePipeline.Learning;
 public sealed record LearnerSettings
 {
     /// <summary>Labels between two trainings.</summary>
-    public int MiniBatch { get; init; } = 500;
+    public int MiniBatch { get; init; } = 2_000;
 
     /// <summary>The most recent labelled examples a training sees.</summary>
     public int TrainingWindow { get; init; } = 5_000;

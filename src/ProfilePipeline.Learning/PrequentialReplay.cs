@@ -86,8 +86,7 @@ public static class PrequentialReplay
                     if (decisionPoints.KindOf(applied, startsSession) is not { } kind)
                         return;
                     pointCount++;
-                    tracker.Add(new DecisionPoint(applied.UserId, applied.EventId, applied.Timestamp, kind,
-                        PropensityFeatures.Vector(state.Features(applied.UserId))));
+                    tracker.Add(new DecisionPoint(applied.UserId, applied.EventId, applied.Timestamp, kind, state.PropensityVector()));
                 });
             }
             tracker.Observe(e.UserId, e.Type, e.Timestamp, labelled);

@@ -218,7 +218,7 @@ public class ProfileStateFoldProperties
                 state.ApplyInPlace(recorded, (e, startsSession) =>
                 {
                     if (everyEvent.KindOf(e, startsSession) is not null)
-                        taken.Add((e.Position.Offset, Learning.PropensityFeatures.Vector(state.Features("u"))));
+                        taken.Add((e.Position.Offset, state.PropensityVector())); // what the entity takes
                 });
             }
             return taken.All(point =>

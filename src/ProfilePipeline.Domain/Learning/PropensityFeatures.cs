@@ -39,7 +39,18 @@ public static class PropensityFeatures
     private const double HourMs = 3_600_000;
     private const double DayMs = 24 * HourMs;
 
-    public static float[] Vector(ProfileFeatures f)
+    public static float[] Vector(ProfileFeatures f) => Vector(new Inputs(f.AsOf, f.FirstSeen, f.Lifetime, f.Last1h, f.Last24h, f.Last30d,
+        f.LastPurchaseAt, f.LastCartAddAt, f.Sessions.CurrentEvents, f.DistinctItems, f.DistinctCategories));
+
+    /// <summary>
+    /// What the vector is computed from: a part of <see cref="ProfileFeatures"/>, which <see cref="ProfileState"/> can give
+    /// without building the whole profile (a decision point needs only this).
+    /// </summary>
+    public readonly record struct Inputs(
+        long AsOf, long FirstSeen, BehaviorTotals Lifetime, BehaviorTotals Last1h, BehaviorTotals Last24h, BehaviorTotals Last30d,
+        long? LastPurchaseAt, long? LastCartAddAt, long SessionEvents, long DistinctItems, long DistinctCategories);
+
+    public static float[] Vector(in Inputs f)
     {
         var v = new float[Count];
         v[Views1h] = Log(f.Last1h.Views);
@@ -55,7 +66,7 @@ public static class PropensityFeatures
         v[HasPurchased] = f.LastPurchaseAt is null ? 0 : 1;
         v[CartOpen] = f.LastCartAddAt is { } cart && (f.LastPurchaseAt is not { } buy || buy < cart) ? 1 : 0;
         v[HoursSinceCartAdd] = Log(f.LastCartAddAt is { } added ? (f.AsOf - added) / HourMs : 24 * 365);
-        v[SessionEvents] = Log(f.Sessions.CurrentEvents);
+        v[SessionEvents] = Log(f.SessionEvents);
         v[DistinctItems] = Log(f.DistinctItems);
         v[DistinctCategories] = Log(f.DistinctCategories);
         v[DaysSinceFirstSeen] = Log((f.AsOf - f.FirstSeen) / DayMs);

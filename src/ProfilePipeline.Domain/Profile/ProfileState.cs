@@ -231,6 +231,27 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
     }
 
     /// <summary>The feature vector as of the newest event applied.</summary>
+    /// <summary>
+    /// The propensity features as of the newest event: equal to <c>PropensityFeatures.Vector(Features(id))</c> without
+    /// building the whole profile (no 7-day window, no affinity ranking). Decision points take it after each event.
+    /// </summary>
+    public float[] PropensityVector()
+    {
+        var asOf = _newest == Unset ? 0 : _newest;
+        return Learning.PropensityFeatures.Vector(new Learning.PropensityFeatures.Inputs(
+            asOf,
+            _firstSeen == Unset ? 0 : _firstSeen,
+            BehaviorTotals.From(_lifetime, _lifetimeSpend),
+            _minutes.Totals(asOf, WindowSpec.OneHour.Buckets),
+            _hours.Totals(asOf, WindowSpec.OneDay.Buckets),
+            _days.Totals(asOf, WindowSpec.ThirtyDays.Buckets),
+            _lastPurchaseAt == Unset ? null : _lastPurchaseAt,
+            _lastCartAddAt == Unset ? null : _lastCartAddAt,
+            _sessionEvents,
+            _items.Count,
+            _categories.Count));
+    }
+
     public ProfileFeatures Features(string userId)
     {
         var asOf = _newest == Unset ? 0 : _newest;
