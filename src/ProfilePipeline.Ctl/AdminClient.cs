@@ -46,6 +46,7 @@ public sealed class AdminClient(Uri node, string token) : IDisposable
                 HttpStatusCode.Unauthorized => throw new CtlException(
                     $"the node at {node} refused the token (401): set {ProfileCtl.TokenVariable} to its admin token", CtlException.Refused),
                 HttpStatusCode.NotFound => throw new CtlException(notFound ?? ErrorOf(body) ?? $"{path} not found", CtlException.NotFound),
+                HttpStatusCode.BadRequest => throw new CtlException(ErrorOf(body) ?? $"the node refused {path} as malformed", CtlException.Usage),
                 _ => throw new CtlException($"the node at {node} answered {(int)response.StatusCode}: {ErrorOf(body) ?? body}", CtlException.Unreachable),
             };
         }

@@ -46,12 +46,25 @@ public static class ProfileCtl
             Query("pause", "Stop taking new records; those inside finish and are checkpointed or committed.", _ => "/pipeline/pause", method: HttpMethod.Post),
             Query("resume", "Take records again.", _ => "/pipeline/resume", method: HttpMethod.Post),
         });
+        var member = new Argument<string>("address") { Description = "A member's address, e.g. akka.tcp://profile-pipeline@10.0.0.5:4053." };
+        var leave = Query("leave", "Ask a member to leave the cluster gracefully (its shards move to the others first).",
+            r => $"/cluster/leave?address={Uri.EscapeDataString(r.GetValue(member)!)}", method: HttpMethod.Post);
+        leave.Arguments.Add(member);
+        var down = Query("down", "Mark an unreachable member as down, so that its shards and singletons move to the others.",
+            r => $"/cluster/down?address={Uri.EscapeDataString(r.GetValue(member)!)}", method: HttpMethod.Post);
+        down.Arguments.Add(member);
+        var seedNode = new Argument<string>("seed") { Description = "A member of the cluster to join, e.g. akka.tcp://profile-pipeline@10.0.0.5:4053." };
+        var join = Query("join", "Make the node join the cluster that the given member belongs to.",
+            r => $"/cluster/join?seed={Uri.EscapeDataString(r.GetValue(seedNode)!)}", method: HttpMethod.Post);
+        join.Arguments.Add(seedNode);
         root.Subcommands.Add(new Command("cluster", "The Akka cluster the node belongs to.")
         {
             Query("show", "The cluster's members, their status and reachability, and the leader.", _ => "/cluster"),
+            leave, down, join,
         });
         root.Subcommands.Add(new Command("sharding", "The user-profile shards.")
         {
+            Query("regions", "Each node's shard region and the shards it hosts, with their entity counts.", _ => "/sharding/regions"),
             Query("stats", "Shards and entities per node.", _ => "/sharding/stats"),
         });
 

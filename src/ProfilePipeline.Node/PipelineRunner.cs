@@ -89,6 +89,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var materializer = node.System.Materializer();
         var maxPayload = config.GetInt("profile-pipeline.clean.max-payload-bytes");
         var (control, source) = KafkaRecordSource.Create(kafka.Consumer, maxPayload, Log).PreMaterialize(materializer);
+        parts.Metrics.ConsumerLag = () => control.Lag;
         var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval,
             node.Erasures, Log);
         eraser.Outputs = new KafkaTombstones(producer, kafka.Topics, parts.Metrics);

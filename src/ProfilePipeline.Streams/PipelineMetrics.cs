@@ -56,6 +56,9 @@ public sealed class PipelineMetrics
     public IReadOnlyDictionary<string, long> DeadLettersByReason => _deadLettersByReason;
     public LatencyHistogram Latency => _latency;
 
+    /// <summary>Consumer lag per partition (topic [partition] → records), when the run consumes from Kafka.</summary>
+    public Func<IReadOnlyDictionary<string, long>>? ConsumerLag { get; set; }
+
     /// <summary>Distinct users whose profile was updated by this process.</summary>
     public long Users => Interlocked.Read(ref _userCount);
 

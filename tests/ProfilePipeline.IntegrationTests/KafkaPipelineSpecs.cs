@@ -110,6 +110,11 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         await Eventually.HoldsAsync(() => run.AllCommitted() || running.IsCompleted, TimeSpan.FromMinutes(2), "the history committed");
         await Eventually.HoldsAsync(() => File.Exists(Path.Combine(run.DataDirectory, "admin.json")), TimeSpan.FromSeconds(30), "the admin endpoint");
 
+        var stats = new StringWriter();
+        Assert.Equal(0, await Ctl.ProfileCtl.RunAsync(["pipeline", "stats", "--json", "--data-dir", run.DataDirectory], stats, TextWriter.Null, _ => null));
+        using (var json = JsonDocument.Parse(stats.ToString()))
+            Assert.Equal(JsonValueKind.Object, json.RootElement.GetProperty("consumerLag").ValueKind); // lag per assigned partition
+
         var output = new StringWriter();
         var error = new StringWriter();
         var exit = await Ctl.ProfileCtl.RunAsync(["profile", "erase", "alice", "--yes", "--json", "--data-dir", run.DataDirectory], output, error, _ => null);

@@ -44,6 +44,23 @@ public sealed class ProfileCtlSpecs
         var sharding = await CtlAsync(remote, "sharding", "stats");
         Assert.Equal(0, sharding.Exit);
         Assert.Matches(@"(?m)^regions\[0\]\.entities\s+[1-9]", sharding.Out);
+        var regions = await CtlAsync(remote, "sharding", "regions");
+        Assert.Equal(0, regions.Exit);
+        Assert.Matches(@"(?m)^regions\[0\]\.shards\[0\]\.shard\s+\d+", regions.Out);
+
+        // Steering the cluster: a member that is not one, an address that is not one, and a join of the node's own cluster.
+        string self;
+        using (var json = JsonDocument.Parse(cluster.Out))
+            self = json.RootElement.GetProperty("self").GetString()!;
+        var notMember = await CtlAsync(remote, "cluster", "down", "akka.tcp://profile-pipeline@127.0.0.1:1");
+        Assert.Equal(CtlException.NotFound, notMember.Exit);
+        Assert.Contains("is not a member", notMember.Err);
+        Assert.Contains(self, notMember.Err);
+        var malformed = await CtlAsync(remote, "cluster", "leave", "node-two");
+        Assert.Equal(CtlException.Usage, malformed.Exit);
+        Assert.Contains("not an Akka address", malformed.Err);
+        Assert.Equal(0, (await CtlAsync(remote, "cluster", "join", self)).Exit);
+        Assert.Matches(@"(?m)^members\[0\]\.status\s+Up", (await CtlAsync(remote, "cluster", "show")).Out);
 
         // Paused, the node takes no new record; resumed, it goes on.
         Assert.Equal(0, (await CtlAsync(remote, "pipeline", "pause")).Exit);

@@ -98,6 +98,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
             users = metrics.Users,
             latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
             paused = gate.IsPaused,
+            consumerLag = metrics.ConsumerLag?.Invoke(),
         }));
         app.MapPost("/pipeline/pause", () =>
         {
@@ -217,6 +218,28 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 }),
             });
         });
+        app.MapPost("/cluster/leave", (string address) => ClusterCommand(node, address, "leave", (cluster, a) => cluster.Leave(a)));
+        app.MapPost("/cluster/down", (string address) => ClusterCommand(node, address, "down", (cluster, a) => cluster.Down(a)));
+        app.MapPost("/cluster/join", (string seed) =>
+        {
+            if (!TryParseAddress(seed, out var address))
+                return Results.BadRequest(new { error = $"'{seed}' is not an Akka address such as akka.tcp://profile-pipeline@host:4053" });
+            Cluster.Get(node.System).Join(address);
+            return Results.Json(new { joining = address.ToString(), self = Cluster.Get(node.System).SelfAddress.ToString() });
+        });
+        app.MapGet("/sharding/regions", async () =>
+        {
+            var stats = await node.Profiles.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10))
+                .ConfigureAwait(false);
+            return Results.Json(new
+            {
+                regions = stats.Regions.Select(r => new
+                {
+                    address = r.Key.ToString(),
+                    shards = r.Value.Stats.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => new { shard = s.Key, entities = s.Value }),
+                }),
+            });
+        });
         app.MapGet("/sharding/stats", async () =>
         {
             var stats = await node.Profiles.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10))
@@ -248,6 +271,37 @@ public sealed class AdminEndpoint : IAsyncDisposable
     {
         error = "no learner runs on this cluster (profile-pipeline.learning.enabled = off)", serving = node.Models.Current.Version,
     }, statusCode: StatusCodes.Status404NotFound);
+
+    /// <summary>Leave or down a member: the address must name a current member of the cluster.</summary>
+    private static IResult ClusterCommand(ClusterNode node, string text, string verb, Action<Cluster, Akka.Actor.Address> command)
+    {
+        if (!TryParseAddress(text, out var address))
+            return Results.BadRequest(new { error = $"'{text}' is not an Akka address such as akka.tcp://profile-pipeline@host:4053" });
+        var cluster = Cluster.Get(node.System);
+        if (!cluster.State.Members.Any(m => m.Address.Equals(address)))
+        {
+            return Results.NotFound(new
+            {
+                error = $"{address} is not a member; members: {string.Join(", ", cluster.State.Members.Select(m => m.Address.ToString()))}",
+            });
+        }
+        command(cluster, address);
+        return Results.Json(new { member = address.ToString(), requested = verb });
+    }
+
+    private static bool TryParseAddress(string text, out Akka.Actor.Address address)
+    {
+        try
+        {
+            address = Akka.Actor.Address.Parse(text);
+            return address.HasGlobalScope;
+        }
+        catch (UriFormatException)
+        {
+            address = Akka.Actor.Address.AllSystems;
+            return false;
+        }
+    }
 
     private static string Iso(long epochMs) => DateTimeOffset.FromUnixTimeMilliseconds(epochMs).ToString("O");
 

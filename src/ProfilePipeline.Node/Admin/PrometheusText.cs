@@ -31,6 +31,12 @@ public static class PrometheusText
         foreach (var q in new[] { 0.5, 0.9, 0.99 })
             Line(text, $"profilepipeline_latency_seconds{{quantile=\"{q.ToString(CultureInfo.InvariantCulture)}\"}}", metrics.Latency.Quantile(q).TotalSeconds);
         Line(text, "profilepipeline_latency_seconds_count", metrics.Latency.Count);
+        if (metrics.ConsumerLag?.Invoke() is { Count: > 0 } lag)
+        {
+            Header(text, "profilepipeline_consumer_lag", "Records behind the end of each assigned partition.", "gauge");
+            foreach (var (partition, records) in lag.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                Line(text, $"profilepipeline_consumer_lag{{partition=\"{Escape(partition)}\"}}", records);
+        }
         Counter(text, "profilepipeline_decision_points_total", "Decision points taken for the online learner on this node.", metrics.DecisionPoints);
         Counter(text, "profilepipeline_labels_released_total", "Decision points labelled and handed to the learner by this node.", metrics.LabelsReleased);
         Counter(text, "profilepipeline_labels_positive_total", "Released labels that were purchases.", metrics.PositiveLabels);
