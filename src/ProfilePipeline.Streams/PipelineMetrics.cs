@@ -56,6 +56,12 @@ public sealed class PipelineMetrics
     public IReadOnlyDictionary<string, long> DeadLettersByReason => _deadLettersByReason;
     public LatencyHistogram Latency => _latency;
 
+    /// <summary>
+    /// How long a user's entity took to answer a batch: the message there and back, the decision, and the journal
+    /// write (the reply is sent once the write has committed), so mostly persistence latency.
+    /// </summary>
+    public LatencyHistogram EntityUpdates { get; } = new();
+
     /// <summary>Consumer lag per partition (topic [partition] → records), when the run consumes from Kafka.</summary>
     public Func<IReadOnlyDictionary<string, long>>? ConsumerLag { get; set; }
 

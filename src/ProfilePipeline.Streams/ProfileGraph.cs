@@ -48,7 +48,7 @@ public static class ProfileGraph
             .Via(CleanStage.Create(parts.Cleaner, parts.Metrics, settings.CleanRecentIds))
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))
             .Async()
-            .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update))
+            .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
             .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch))
             .Async()

@@ -18,13 +18,14 @@ public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay,
 /// </summary>
 public static class ProfileUpdateStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings) =>
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings, PipelineMetrics? metrics = null) =>
         Flow.Create<PipelineItem>()
             .GroupedWithin(settings.MaxBatch, settings.MaxBatchDelay)
-            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings))
+            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings, metrics))
             .SelectMany(items => items);
 
-    private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, ProfileUpdateSettings settings)
+    private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, ProfileUpdateSettings settings,
+        PipelineMetrics? metrics)
     {
         var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -39,7 +40,7 @@ public static class ProfileUpdateStage
             return batch;
 
         var asks = byUser.Select(kv => (Indices: kv.Value, Reply: AskAsync(region,
-            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), settings))).ToList();
+            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), settings, metrics))).ToList();
         await Task.WhenAll(asks.Select(a => a.Reply)).ConfigureAwait(false);
 
         foreach (var (indices, reply) in asks)
@@ -79,13 +80,17 @@ public static class ProfileUpdateStage
     /// sharding delivers the next one to the entity's new home. The entity dedups what it already applied, so a batch
     /// whose first reply was lost comes back as redelivered.
     /// </summary>
-    private static async Task<BehaviorsAcknowledged> AskAsync(IActorRef region, RecordBehaviors record, ProfileUpdateSettings settings)
+    private static async Task<BehaviorsAcknowledged> AskAsync(IActorRef region, RecordBehaviors record, ProfileUpdateSettings settings,
+        PipelineMetrics? metrics)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await region.Ask<BehaviorsAcknowledged>(record, settings.AskTimeout).ConfigureAwait(false);
+                var ack = await region.Ask<BehaviorsAcknowledged>(record, settings.AskTimeout).ConfigureAwait(false);
+                metrics?.EntityUpdates.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                return ack;
             }
             catch (AskTimeoutException) when (attempt < settings.AskAttempts)
             {

@@ -72,6 +72,8 @@ public sealed class ProfileCtlSpecs
 
         var metrics = await CtlAsync(remote, "metrics");
         Assert.Contains("profilepipeline_records_read_total", metrics.Out);
+        Assert.Matches(@"(?m)^profilepipeline_entity_update_seconds_count [1-9]", metrics.Out); // persistence latency
+        Assert.Matches(@"(?m)^profilepipeline_entities\{region=""[^""]+""\} [1-9]", metrics.Out);
 
         var unknown = await CtlAsync(remote, "profile", "get", "nobody-at-all");
         Assert.Equal(CtlException.NotFound, unknown.Exit);

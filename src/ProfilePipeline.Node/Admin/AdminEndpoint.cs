@@ -79,7 +79,18 @@ public sealed class AdminEndpoint : IAsyncDisposable
                     // The learner singleton is moving or busy: the scrape goes on without its figures.
                 }
             }
-            return Results.Text(PrometheusText.Write(metrics, node.Models.Current.Version, learner), PrometheusText.ContentType);
+            IReadOnlyDictionary<string, int>? entities = null;
+            try
+            {
+                var stats = await node.Profiles.Ask<ClusterShardingStats>(new GetClusterShardingStats(TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(3))
+                    .ConfigureAwait(false);
+                entities = stats.Regions.ToDictionary(r => r.Key.ToString(), r => r.Value.Stats.Values.Sum());
+            }
+            catch (AskTimeoutException)
+            {
+                // A region that does not answer in time: the scrape goes on without entity counts.
+            }
+            return Results.Text(PrometheusText.Write(metrics, node.Models.Current.Version, learner, entities), PrometheusText.ContentType);
         });
         app.MapGet("/pipeline/stats", () => Results.Json(new
         {
@@ -97,6 +108,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
             profilesWritten = metrics.ProfilesWritten,
             users = metrics.Users,
             latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
+            entityUpdateMs = new { p50 = metrics.EntityUpdates.Quantile(0.5).TotalMilliseconds, p99 = metrics.EntityUpdates.Quantile(0.99).TotalMilliseconds },
             paused = gate.IsPaused,
             consumerLag = metrics.ConsumerLag?.Invoke(),
         }));

@@ -11,7 +11,9 @@ public static class PrometheusText
 
     /// <param name="servingModel">The version this node scores with.</param>
     /// <param name="learner">The learner's status, when it answered in time.</param>
-    public static string Write(PipelineMetrics metrics, string servingModel = "rules-v1", Learning.LearnerStatus? learner = null)
+    /// <param name="entitiesByRegion">Live entities per shard region (node), when sharding answered in time.</param>
+    public static string Write(PipelineMetrics metrics, string servingModel = "rules-v1", Learning.LearnerStatus? learner = null,
+        IReadOnlyDictionary<string, int>? entitiesByRegion = null)
     {
         var text = new StringBuilder();
         Counter(text, "profilepipeline_records_read_total", "Records read from the source.", metrics.Read);
@@ -36,6 +38,16 @@ public static class PrometheusText
             Header(text, "profilepipeline_consumer_lag", "Records behind the end of each assigned partition.", "gauge");
             foreach (var (partition, records) in lag.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 Line(text, $"profilepipeline_consumer_lag{{partition=\"{Escape(partition)}\"}}", records);
+        }
+        Header(text, "profilepipeline_entity_update_seconds", "Time for a user's entity to persist a batch and answer (mostly journal latency).", "summary");
+        foreach (var q in new[] { 0.5, 0.9, 0.99 })
+            Line(text, $"profilepipeline_entity_update_seconds{{quantile=\"{q.ToString(CultureInfo.InvariantCulture)}\"}}", metrics.EntityUpdates.Quantile(q).TotalSeconds);
+        Line(text, "profilepipeline_entity_update_seconds_count", metrics.EntityUpdates.Count);
+        if (entitiesByRegion is not null)
+        {
+            Header(text, "profilepipeline_entities", "Live user entities per shard region.", "gauge");
+            foreach (var (region, entities) in entitiesByRegion.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                Line(text, $"profilepipeline_entities{{region=\"{Escape(region)}\"}}", entities);
         }
         Counter(text, "profilepipeline_decision_points_total", "Decision points taken for the online learner on this node.", metrics.DecisionPoints);
         Counter(text, "profilepipeline_labels_released_total", "Decision points labelled and handed to the learner by this node.", metrics.LabelsReleased);
