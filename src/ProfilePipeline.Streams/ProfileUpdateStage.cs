@@ -18,14 +18,65 @@ public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay,
 /// </summary>
 public static class ProfileUpdateStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings, PipelineMetrics? metrics = null) =>
-        Flow.Create<PipelineItem>()
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings, PipelineMetrics? metrics = null)
+    {
+        var inOrder = new PerUserOrder();
+        return Flow.Create<PipelineItem>()
             .GroupedWithin(settings.MaxBatch, settings.MaxBatchDelay)
-            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings, metrics))
+            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings, metrics, inOrder))
             .SelectMany(items => items);
+    }
+
+    /// <summary>
+    /// A user's batches reach the entity in source order even when one is asked again: the entity treats an offset at
+    /// or below its mark as a redelivery, so a later batch that overtook a lost earlier one (its node died; the retry
+    /// went to the entity's new home after the later batch did) would make the earlier events look delivered. Each
+    /// user's next batch is sent once the previous one is answered. Normally they are in flight together only for the
+    /// few users in more than one of the batches in flight.
+    /// </summary>
+    private sealed class PerUserOrder
+    {
+        private readonly Dictionary<string, Task> _last = new(StringComparer.Ordinal);
+        private readonly Lock _lock = new();
+
+        /// <summary>Called on the stream's thread, batch by batch, so a user's asks are chained in source order.</summary>
+        public Task<BehaviorsAcknowledged> Send(string userId, Func<Task<BehaviorsAcknowledged>> ask)
+        {
+            Task? previous;
+            Task<BehaviorsAcknowledged> sent;
+            lock (_lock)
+            {
+                previous = _last.GetValueOrDefault(userId);
+                sent = previous is null || previous.IsCompleted ? ask() : AfterAsync(previous, ask);
+                _last[userId] = sent;
+            }
+            _ = sent.ContinueWith(done =>
+            {
+                lock (_lock)
+                {
+                    if (_last.TryGetValue(userId, out var last) && last == done)
+                        _last.Remove(userId);
+                }
+            }, TaskScheduler.Default);
+            return sent;
+        }
+
+        private static async Task<BehaviorsAcknowledged> AfterAsync(Task previous, Func<Task<BehaviorsAcknowledged>> ask)
+        {
+            try
+            {
+                await previous.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // The earlier batch failed after every attempt: its own task fails the stream; this one need not wait longer.
+            }
+            return await ask().ConfigureAwait(false);
+        }
+    }
 
     private static async Task<IReadOnlyList<PipelineItem>> UpdateAsync(IActorRef region, List<PipelineItem> batch, ProfileUpdateSettings settings,
-        PipelineMetrics? metrics)
+        PipelineMetrics? metrics, PerUserOrder inOrder)
     {
         var byUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < batch.Count; i++)
@@ -39,8 +90,11 @@ public static class ProfileUpdateStage
         if (byUser.Count == 0)
             return batch;
 
-        var asks = byUser.Select(kv => (Indices: kv.Value, Reply: AskAsync(region,
-            new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]), settings, metrics))).ToList();
+        var asks = byUser.Select(kv =>
+        {
+            var record = new RecordBehaviors(kv.Key, [.. kv.Value.Select(i => batch[i].Event!)]);
+            return (Indices: kv.Value, Reply: inOrder.Send(kv.Key, () => AskAsync(region, record, settings, metrics)));
+        }).ToList();
         await Task.WhenAll(asks.Select(a => a.Reply)).ConfigureAwait(false);
 
         foreach (var (indices, reply) in asks)
