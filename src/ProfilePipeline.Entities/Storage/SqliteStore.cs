@@ -116,8 +116,6 @@ public sealed class SqliteStore
                     batch.Add(operation);
                 CommitTogether(context, batch);
                 batch.Clear();
-                if (context.TruncateLogAfterCommit)
-                    context.TruncateLogAfterCommit = !TruncateLog(connection); // readers may hold it back: tried again after the next commit
             }
         }
         finally
@@ -140,6 +138,7 @@ public sealed class SqliteStore
                     operation.Write(context);
             });
             Interlocked.Increment(ref _commits);
+            TruncateLogIfAsked(context);
         }
         catch (Exception) when (batch.Count > 1)
         {
@@ -162,11 +161,31 @@ public sealed class SqliteStore
         {
             context.InTransaction(() => operation.Write(context));
             Interlocked.Increment(ref _commits);
+            TruncateLogIfAsked(context);
             operation.Done.TrySetResult();
         }
         catch (Exception e)
         {
             operation.Done.TrySetException(e);
+        }
+    }
+
+    /// <summary>
+    /// After a commit that erased data, and before its writers are told it is done: the log is checkpointed and truncated,
+    /// tried a few times over about half a second while readers hold it back, and otherwise again after the next commit.
+    /// </summary>
+    private void TruncateLogIfAsked(SqliteWriteContext context)
+    {
+        if (!context.TruncateLogAfterCommit)
+            return;
+        for (var attempt = 0; attempt < 25; attempt++)
+        {
+            if (TruncateLog(context.Connection))
+            {
+                context.TruncateLogAfterCommit = false;
+                return;
+            }
+            Thread.Sleep(20);
         }
     }
 

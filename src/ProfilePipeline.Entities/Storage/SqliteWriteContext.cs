@@ -14,6 +14,8 @@ public sealed class SqliteWriteContext : IDisposable
 
     internal SqliteWriteContext(SqliteConnection connection) => _connection = connection;
 
+    internal SqliteConnection Connection => _connection;
+
     /// <summary>
     /// Set by a write that erases data: after the commit, the write-ahead log is checkpointed into the database and
     /// truncated to zero bytes, so that old page images in it do not keep what was deleted.
