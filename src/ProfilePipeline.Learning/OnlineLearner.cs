@@ -66,6 +66,7 @@ public sealed class OnlineLearner
     private (ModelVersion Version, LinearPropensityModel Model)? _candidate;
     private int _lastNumber;
     private long _sinceTraining;
+    private int _windowPositives;
 
     public OnlineLearner(LearnerSettings settings, IPropensityModel coldStart, ModelVersion? serving = null, int lastNumber = 0)
     {
@@ -105,8 +106,9 @@ public sealed class OnlineLearner
 
         _standardizer.Add(raw);
         _window.Enqueue((raw, example.Purchased, example.Point.At));
+        _windowPositives += example.Purchased ? 1 : 0;
         while (_window.Count > _settings.TrainingWindow)
-            _window.Dequeue();
+            _windowPositives -= _window.Dequeue().Label ? 1 : 0;
         _sinceTraining++;
         if (_candidate is null && LabelsSeen >= _settings.ColdStartLabels && _sinceTraining >= _settings.MiniBatch && HasBothClasses())
             TrainCandidate();
@@ -124,8 +126,8 @@ public sealed class OnlineLearner
 
     private bool HasBothClasses()
     {
-        var positives = _window.Count(e => e.Label);
-        return positives > 0 && positives < _window.Count;
+        // Counted as the window moves: on sparse data (the Taobao slice) this runs on every label until both classes appear.
+        return _windowPositives > 0 && _windowPositives < _window.Count;
     }
 
     private void TrainCandidate()
