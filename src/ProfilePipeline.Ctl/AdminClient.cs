@@ -13,6 +13,10 @@ public sealed class CtlException(string message, int exitCode) : Exception(messa
     public const int Refused = 3;
     public const int NotFound = 4;
     public const int Usage = 5;
+    public const int Conflict = 6;
+
+    /// <summary>A job the node ran (a replay) ended failed or cancelled.</summary>
+    public const int JobFailed = 1;
 }
 
 /// <summary>Calls a node's admin endpoint with the bearer token and turns HTTP failures into messages an operator can act on.</summary>
@@ -42,7 +46,8 @@ public sealed class AdminClient(Uri node, string token) : IDisposable
             var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
             return response.StatusCode switch
             {
-                HttpStatusCode.OK => body,
+                HttpStatusCode.OK or HttpStatusCode.Accepted => body,
+                HttpStatusCode.Conflict => throw new CtlException(ErrorOf(body) ?? $"the node refused {path} in its present state", CtlException.Conflict),
                 HttpStatusCode.Unauthorized => throw new CtlException(
                     $"the node at {node} refused the token (401): set {ProfileCtl.TokenVariable} to its admin token", CtlException.Refused),
                 HttpStatusCode.NotFound => throw new CtlException(notFound ?? ErrorOf(body) ?? $"{path} not found", CtlException.NotFound),

@@ -24,7 +24,7 @@ public static class ProfileCtl
 
         // A command that GETs one route and shows the JSON as a table, or as it is with --json.
         Command Query(string name, string description, Func<ParseResult, string> path, Func<ParseResult, string>? notFound = null,
-            HttpMethod? method = null, Action<ParseResult>? check = null)
+            HttpMethod? method = null, Action<ParseResult>? check = null, Action<TextWriter, JsonElement>? render = null)
         {
             var command = new Command(name, description);
             command.SetAction(r => Guard(error, async () =>
@@ -34,6 +34,8 @@ public static class ProfileCtl
                 var body = await client.SendAsync(method ?? HttpMethod.Get, path(r), notFound?.Invoke(r)).ConfigureAwait(false);
                 if (r.GetValue(json))
                     output.WriteLine(body);
+                else if (render is not null)
+                    render(output, JsonDocument.Parse(body).RootElement);
                 else
                     Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
             }));
@@ -101,7 +103,15 @@ public static class ProfileCtl
             r => $"unknown user {r.GetValue(userId)}: no profile on this node's cluster");
         explain.Arguments.Add(userId);
         explain.Options.Add(pseudonymized);
-        root.Subcommands.Add(new Command("profile", "User profiles.") { get, explain, erase });
+        var last = new Option<int>("--last") { Description = "How many of the newest journal entries (each a batch of events) to show.", DefaultValueFactory = _ => 20 };
+        var history = Query("history", "A user's events as their journal holds them, newest entries last.",
+            r => $"/profiles/{Uri.EscapeDataString(r.GetValue(userId)!)}/history?last={r.GetValue(last)}" + (r.GetValue(pseudonymized) ? "&pseudonymized=true" : ""),
+            r => $"unknown user {r.GetValue(userId)}: no journal entries (never seen, or erased)", render: HistoryTable);
+        history.Arguments.Add(userId);
+        history.Options.Add(pseudonymized);
+        history.Options.Add(last);
+        root.Subcommands.Add(new Command("profile", "User profiles.") { get, explain, history, erase });
+        root.Subcommands.Add(ReplayCommand(Client, json, output, error));
 
         var version = new Argument<string>("version") { Description = "A promoted version: online-v7 or 7." };
         var rollback = Query("rollback", "Serve an earlier promoted version again on every node; learning goes on from it.",
@@ -119,6 +129,129 @@ public static class ProfileCtl
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// `replay`: rebuild profiles from the journal and publish them again, with a progress bar on the error stream;
+    /// `replay status` and `replay cancel` for one already running.
+    /// </summary>
+    private static Command ReplayCommand(Func<ParseResult, AdminClient> client, Option<bool> json, TextWriter output, TextWriter error)
+    {
+        var from = new Option<string?>("--from") { Description = "Rebuild users with an event at or after this time (ISO-8601 or epoch ms; default: the beginning)." };
+        var to = new Option<string?>("--to") { Description = "... and at or before this time (default: no end)." };
+        var othersPaused = new Option<bool>("--others-paused")
+        {
+            Description = "In a cluster of several nodes: confirm that the pipeline is paused on every other node (the replay pauses only its own).",
+        };
+        var noWait = new Option<bool>("--no-wait") { Description = "Start the replay and return; watch it with `replay status`." };
+        var replay = new Command("replay",
+            "Rebuild profiles from the journal: every user with an event in [--from, --to] is folded afresh with the current settings, scored, "
+            + "and published again to the outputs. The node's ingestion pauses meanwhile.")
+        {
+            from, to, othersPaused, noWait,
+        };
+        replay.SetAction(r => Guard(error, async () =>
+        {
+            using var admin = client(r);
+            var query = new List<string>();
+            if (r.GetValue(from) is { } f)
+                query.Add("from=" + Uri.EscapeDataString(f));
+            if (r.GetValue(to) is { } t)
+                query.Add("to=" + Uri.EscapeDataString(t));
+            if (r.GetValue(othersPaused))
+                query.Add("othersPaused=true");
+            var started = await admin.SendAsync(HttpMethod.Post, "/replay" + (query.Count == 0 ? "" : "?" + string.Join('&', query)), null).ConfigureAwait(false);
+            var body = r.GetValue(noWait) ? started : await WatchReplayAsync(admin, error, r.GetValue(json)).ConfigureAwait(false);
+            ShowReplay(output, body, r.GetValue(json));
+        }));
+        var status = new Command("status", "The running or last replay's progress.");
+        status.SetAction(r => Guard(error, async () =>
+        {
+            using var admin = client(r);
+            ShowReplay(output, await admin.GetAsync("/replay").ConfigureAwait(false), r.GetValue(json), failIfUnfinished: false);
+        }));
+        var cancel = new Command("cancel", "Cancel the running replay; the profiles rebuilt so far stay published.");
+        cancel.SetAction(r => Guard(error, async () =>
+        {
+            using var admin = client(r);
+            await admin.SendAsync(HttpMethod.Delete, "/replay", null).ConfigureAwait(false);
+            ShowReplay(output, await WatchReplayAsync(admin, error, quiet: true).ConfigureAwait(false), r.GetValue(json), failIfUnfinished: false);
+        }));
+        replay.Subcommands.Add(status);
+        replay.Subcommands.Add(cancel);
+        return replay;
+    }
+
+    /// <summary>Polls the replay until it ends, drawing a progress bar unless <paramref name="quiet"/>; returns the last progress.</summary>
+    private static async Task<string> WatchReplayAsync(AdminClient admin, TextWriter error, bool quiet)
+    {
+        while (true)
+        {
+            var body = await admin.GetAsync("/replay").ConfigureAwait(false);
+            using var progress = JsonDocument.Parse(body);
+            var p = progress.RootElement;
+            var state = p.GetProperty("state").GetString();
+            if (!quiet)
+                error.Write("\r" + ProgressBar(p));
+            if (state != "running")
+            {
+                if (!quiet)
+                    error.WriteLine();
+                return body;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+        }
+    }
+
+    private static string ProgressBar(JsonElement p)
+    {
+        const int width = 30;
+        var total = p.GetProperty("total").GetInt64();
+        var done = p.GetProperty("done").GetInt64();
+        var share = total > 0 ? Math.Clamp((double)done / total, 0, 1) : 0;
+        var filled = (int)Math.Round(share * width);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"replay [{new string('#', filled)}{new string('.', width - filled)}] {share * 100,3:0}% {done:N0}/{total:N0} users, "
+            + $"{p.GetProperty("rebuilt").GetInt64():N0} rebuilt, {p.GetProperty("changed").GetInt64():N0} changed, "
+            + $"{p.GetProperty("failed").GetInt64():N0} failed, {p.GetProperty("elapsedSeconds").GetDouble():0.0} s");
+    }
+
+    private static void ShowReplay(TextWriter output, string body, bool json, bool failIfUnfinished = true)
+    {
+        if (json)
+            output.WriteLine(body);
+        else
+            Table(output, Flatten(JsonDocument.Parse(body).RootElement, ""));
+        using var progress = JsonDocument.Parse(body);
+        var state = progress.RootElement.GetProperty("state").GetString();
+        if (failIfUnfinished && state is "failed" or "cancelled")
+            throw new CtlException($"the replay {state}: {string.Join("; ", progress.RootElement.GetProperty("errors").EnumerateArray().Select(e => e.GetString()))}",
+                CtlException.JobFailed);
+    }
+
+    /// <summary>One row per event: the journal entry (a batch) it was written in, its time, type, item, category, brand and price.</summary>
+    private static void HistoryTable(TextWriter output, JsonElement history)
+    {
+        output.WriteLine($"user {history.GetProperty("userId").GetString()}: {history.GetProperty("journalEntries").GetInt64():N0} journal entries");
+        var rows = new List<string[]> { new[] { "entry", "event time", "type", "item", "category", "brand", "price" } };
+        foreach (var entry in history.GetProperty("entries").EnumerateArray())
+        {
+            foreach (var e in entry.GetProperty("events").EnumerateArray())
+            {
+                rows.Add([entry.GetProperty("sequenceNr").ToString(), Text(e, "time"), Text(e, "type"), Text(e, "itemId"), Text(e, "categoryId"),
+                    Text(e, "brand"), Text(e, "price")]);
+            }
+        }
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(row => row[c].Length)).ToArray();
+        for (var i = 0; i < rows.Count; i++)
+        {
+            output.WriteLine(string.Join("  ", rows[i].Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+            if (i == 0)
+                output.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        }
+    }
+
+    private static string Text(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var value) && value.ValueKind != JsonValueKind.Null ? value.ToString() : "";
 
     private static int VersionNumber(string version)
     {

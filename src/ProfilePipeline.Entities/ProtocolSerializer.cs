@@ -29,6 +29,8 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
         ["GE1"] = typeof(GetErasures),
         ["ES1"] = typeof(ErasureSet),
         ["UE1"] = typeof(UserErased),
+        ["RP1"] = typeof(RebuildProfile),
+        ["PB1"] = typeof(ProfileRebuilt),
     };
 
     private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);

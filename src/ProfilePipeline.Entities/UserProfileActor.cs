@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Entities.Storage;
 
 namespace ProfilePipeline.Entities;
 
@@ -12,6 +13,7 @@ namespace ProfilePipeline.Entities;
 /// <see cref="ProfileState"/>. Snapshots every <see cref="UserProfileSettings.SnapshotEvery"/> applied events
 /// bound recovery; sharding passivates the entity when idle. <see cref="EraseProfile"/> records the erasure with the
 /// <see cref="ErasureRegistry"/>, deletes every event and snapshot, and from then on refuses events from before it.
+/// <see cref="RebuildProfile"/> folds the journal's events afresh, for a change of settings or a republication.
 /// </summary>
 /// <remarks>
 /// An untyped persistent actor with plain switches: a receive-style actor builds its handler table per instance,
@@ -38,6 +40,13 @@ public sealed class UserProfileActor : UntypedPersistentActor
     }
 
     private sealed record ErasureStepFailed(string Step, Exception Cause);
+
+    /// <summary>A rebuild under way: who asked and the event-time range.</summary>
+    private sealed record Rebuilding(IActorRef ReplyTo, RebuildProfile Request);
+
+    private sealed record JournalRead(JournalRange Range);
+
+    private Rebuilding? _rebuilding;
 
     public static Props Props(string userId, UserProfileSettings settings, Erasures erasures) =>
         Akka.Actor.Props.Create(() => new UserProfileActor(userId, settings, erasures));
@@ -70,9 +79,9 @@ public sealed class UserProfileActor : UntypedPersistentActor
 
     protected override void OnCommand(object message)
     {
-        if (_erasing is not null && message is IWithUserId)
+        if ((_erasing is not null || _rebuilding is not null) && message is IWithUserId)
         {
-            Stash.Stash(); // nothing reads or changes the profile while it is being erased
+            Stash.Stash(); // nothing reads or changes the profile while it is being erased or rebuilt
             return;
         }
         switch (message)
@@ -100,6 +109,21 @@ public sealed class UserProfileActor : UntypedPersistentActor
                 break;
             case ErasureStepFailed failed when _erasing is not null:
                 FailErasure(failed);
+                break;
+            case RebuildProfile when _savingSnapshot:
+                Stash.Stash(); // the rebuilt profile's snapshot must not race an older one
+                break;
+            case RebuildProfile rebuild:
+                StartRebuild(rebuild);
+                break;
+            case JournalRead read when _rebuilding is not null:
+                FinishRebuild(read.Range);
+                break;
+            case Status.Failure failure when _rebuilding is not null:
+                _rebuilding.ReplyTo.Tell(new Status.Failure(new InvalidOperationException(
+                    $"rebuilding {_userId} failed while reading its journal: {failure.Cause.Message}", failure.Cause)));
+                _rebuilding = null;
+                Stash.UnstashAll();
                 break;
             case RecordBehaviors command:
                 Handle(command);
@@ -167,6 +191,50 @@ public sealed class UserProfileActor : UntypedPersistentActor
                     new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector()));
         });
         return taken?.ToImmutable() ?? [];
+    }
+
+    private void StartRebuild(RebuildProfile request)
+    {
+        _rebuilding = new Rebuilding(Sender, request);
+        var journal = Persistence.Instance.Apply(Context.System).JournalFor(JournalPluginId);
+        JournalReads.ReadAsync(Context.System, journal, PersistenceId, 1, LastSequenceNr, long.MaxValue, TimeSpan.FromSeconds(60))
+            .PipeTo(Self, success: range => new JournalRead(range));
+    }
+
+    private void FinishRebuild(JournalRange range)
+    {
+        var (replyTo, request) = _rebuilding!;
+        _rebuilding = null;
+        var rebuilt = ProfileState.Empty(_settings.Profile);
+        long events = 0;
+        var inRange = false;
+        foreach (var entry in range.Entries)
+        {
+            if (entry.Payload is not BehaviorsRecorded recorded)
+                continue;
+            rebuilt.ApplyInPlace(recorded);
+            events += recorded.Events.Length;
+            foreach (var e in recorded.Events)
+                inRange |= e.Timestamp >= request.FromEventTime && e.Timestamp <= request.ToEventTime;
+        }
+        if (!inRange)
+        {
+            replyTo.Tell(new ProfileRebuilt(_userId, false, false, events, null));
+            Stash.UnstashAll();
+            return;
+        }
+        var bytes = rebuilt.ToBytes();
+        var changed = !bytes.AsSpan().SequenceEqual(_state.ToBytes());
+        _state = rebuilt;
+        if (changed)
+        {
+            // Recovery starts from the rebuilt profile, not from a snapshot taken with the old settings.
+            SaveSnapshot(new ProfileSnapshot(bytes));
+            _savingSnapshot = true;
+            _appliedSinceSnapshot = 0;
+        }
+        replyTo.Tell(new ProfileRebuilt(_userId, true, changed, events, _state.Version == 0 ? null : _state.Features(_userId)));
+        Stash.UnstashAll();
     }
 
     private void StartErasure()

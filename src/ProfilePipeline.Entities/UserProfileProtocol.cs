@@ -29,3 +29,16 @@ public sealed record ProfileReply(string UserId, ProfileFeatures? Features);
 
 /// <summary>A snapshot of <see cref="ProfileState"/> in its own binary layout (the entity decodes it with its settings).</summary>
 public sealed record ProfileSnapshot(byte[] State);
+
+/// <summary>
+/// Rebuild the profile from the journal: every event the user's journal holds is folded afresh with the entity's
+/// current settings (windows, half-lives, tags), ignoring the snapshot, if any of them has an event time (epoch ms)
+/// in [<see cref="FromEventTime"/>, <see cref="ToEventTime"/>]. Replied to with <see cref="ProfileRebuilt"/>.
+/// </summary>
+public sealed record RebuildProfile(string UserId, long FromEventTime, long ToEventTime) : IWithUserId;
+
+/// <param name="InRange">False when no event of the user is in the range: nothing was rebuilt.</param>
+/// <param name="Changed">True when the rebuilt profile differs from the one the entity held (its settings changed since).</param>
+/// <param name="Events">The events folded (or found, when out of range).</param>
+/// <param name="Features">The rebuilt profile's features; null when out of range.</param>
+public sealed record ProfileRebuilt(string UserId, bool InRange, bool Changed, long Events, ProfileFeatures? Features);

@@ -38,16 +38,17 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var parts = GraphConfig.Parts(config, pseudonymizer, input.SideData.Current, node, metrics);
         var admin = AdminSettings.From(config, dataDirectory);
         var eraser = new ProfileEraser(node.Profiles);
+        var rebuilds = new ProfileRebuilds(node, parts);
         await using var adminEndpoint = admin.Enabled
-            ? await AdminEndpoint.StartAsync(admin, metrics, parts.Gate, node, pseudonymizer, eraser, dataDirectory).ConfigureAwait(false)
+            ? await AdminEndpoint.StartAsync(admin, metrics, parts.Gate, node, pseudonymizer, eraser, rebuilds, dataDirectory).ConfigureAwait(false)
             : null;
         if (adminEndpoint is not null)
             console.WriteLine($"admin endpoint at {adminEndpoint.Address}" + (admin.TokenFile is null ? "" : $" (token in {admin.TokenFile})"));
         var graph = GraphConfig.Graph(config);
         var stopwatch = new Stopwatch(); // started by the run once its input is ready, so that loading a broker is not counted
         var drained = options.Kafka is null
-            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, eraser, stopwatch, drain).ConfigureAwait(false)
-            : await RunOnKafkaAsync(config, input, parts, graph, node, eraser, stopwatch, drain).ConfigureAwait(false);
+            ? await RunOnFilesAsync(dataDirectory, input, parts, graph, node, eraser, rebuilds, stopwatch, drain).ConfigureAwait(false)
+            : await RunOnKafkaAsync(config, input, parts, graph, node, eraser, rebuilds, stopwatch, drain).ConfigureAwait(false);
         stopwatch.Stop();
         var summary = new RunSummary(options.Kafka is null ? input.SourceId : $"kafka:{options.Kafka}", metrics.Read, metrics.Applied,
             metrics.Duplicates, metrics.Redelivered, metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten,
@@ -57,12 +58,13 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
     }
 
     private async Task<bool> RunOnFilesAsync(string dataDirectory, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, ProfileEraser eraser, Stopwatch stopwatch, CancellationToken drain)
+        ClusterNode node, ProfileEraser eraser, ProfileRebuilds rebuilds, Stopwatch stopwatch, CancellationToken drain)
     {
         stopwatch.Start();
         using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics,
             node.Erasures);
         eraser.Outputs = outputs;
+        rebuilds.Outputs = outputs;
         var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
         if (resumeAfter >= 0)
             console.WriteLine($"resuming {input.SourceId} after offset {resumeAfter}");
@@ -72,14 +74,16 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
             .Run(node.System.Materializer());
         var drained = false;
-        await using (drain.Register(() => { drained = true; drainSwitch.Shutdown(); }))
+        // A paused gate holds one record: let it through, or the drain would wait for it forever.
+        await using (drain.Register(() => { drained = true; drainSwitch.Shutdown(); parts.Gate.Resume(); }))
             await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () => { }).ConfigureAwait(false);
         eraser.Outputs = null; // the files close with this method
+        rebuilds.Outputs = null;
         return drained;
     }
 
     private async Task<bool> RunOnKafkaAsync(Config config, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,
-        ClusterNode node, ProfileEraser eraser, Stopwatch stopwatch, CancellationToken drain)
+        ClusterNode node, ProfileEraser eraser, ProfileRebuilds rebuilds, Stopwatch stopwatch, CancellationToken drain)
     {
         using var embedded = options.Kafka == RunOptions.EmbeddedKafka ? MockKafkaCluster.Start() : null;
         var kafka = KafkaConfig.From(config, embedded?.BootstrapServers ?? options.Kafka!, embedded is not null);
@@ -93,6 +97,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval,
             node.Erasures, Log);
         eraser.Outputs = new KafkaTombstones(producer, kafka.Topics, parts.Metrics);
+        rebuilds.Outputs = new KafkaRepublisher(producer, kafka.Topics, node.Erasures);
         var (_, _, completion) = ProfileGraph.Create(source, parts, outputs, graph).Run(materializer);
         var drained = false;
         var draining = new Lazy<Task>(() => control.DrainAndShutdownAsync(completion)); // thread-safe: Ctrl+C and the end of input may race
@@ -112,7 +117,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
                 return sent;
             }, CancellationToken.None);
         }
-        await using (drain.Register(() => { drained = true; Drain(); }))
+        await using (drain.Register(() => { drained = true; Drain(); parts.Gate.Resume(); })) // a paused gate would hold the drain
         {
             await ShowProgressUntilAsync(completion, parts.Metrics, input.SideData, () =>
             {
@@ -127,6 +132,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         if (feeding is not null && !drained)
             console.WriteLine($"loaded {await feeding.ConfigureAwait(false):N0} records into {kafka.Topics.Events}");
         eraser.Outputs = null;
+        rebuilds.Outputs = null;
         producer.Flush(TimeSpan.FromSeconds(30));
         return drained;
     }

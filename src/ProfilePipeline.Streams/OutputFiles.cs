@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Akka;
 using Akka.Streams.Dsl;
+using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Streams;
@@ -12,7 +13,7 @@ namespace ProfilePipeline.Streams;
 /// then advances the checkpoint. The sink stage writes from one place; erasing a user (from the admin endpoint) takes
 /// the same lock, so a write is wholly before or wholly after an erasure.
 /// </summary>
-public sealed class OutputFiles : IDisposable, IOutputEraser
+public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublisher
 {
     /// <summary>What an erased line becomes: valid JSON, padded with spaces to the line's length, so no offset moves.</summary>
     private static readonly byte[] ErasedRecord = "{\"erased\":true}"u8.ToArray();
@@ -74,6 +75,26 @@ public sealed class OutputFiles : IDisposable, IOutputEraser
         var last = batch[^1].Position;
         _checkpoint = new Checkpoint(_profiles.Length, _deadLetters.Length, _checkpoint.Sources.SetItem(last.SourceId, last.Offset));
         _checkpoints.Save(_checkpoint);
+    }
+
+    /// <summary>Appends rebuilt profiles to <c>profiles.jsonl</c> between two batches of the graph, and moves the checkpoint past them.</summary>
+    public Task<int> RepublishAsync(IReadOnlyList<ScoredProfile> profiles, CancellationToken cancellationToken)
+    {
+        var written = 0;
+        lock (_lock)
+        {
+            foreach (var profile in profiles)
+            {
+                if (_erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) == true)
+                    continue;
+                WriteLine(_profiles, b => ProfileJson.WriteProfile(b, profile));
+                written++;
+            }
+            _profiles.Flush();
+            _checkpoint = _checkpoint with { ProfilesBytes = _profiles.Length };
+            _checkpoints.Save(_checkpoint);
+        }
+        return Task.FromResult(written);
     }
 
     /// <summary>

@@ -87,6 +87,41 @@ public sealed class PostgresJournalSpecs : TestKit, IClassFixture<PostgresFixtur
         Assert.Equal(0, RowsHolding(user));
     }
 
+    [SkippableFact]
+    public async Task On_postgresql_the_journal_lists_its_users_gives_their_history_and_a_profile_rebuilds_from_it()
+    {
+        Skip.If(_postgres.Server is null, "PostgreSQL server binaries (initdb, pg_ctl) are not installed");
+        var erasures = await TestErasures.LoadAsync(TestErasures.Registry(Sys));
+        var journal = Akka.Persistence.Persistence.Instance.Apply(Sys).JournalFor(null);
+        foreach (var user in new[] { "pg-list-b", "pg-list-a" })
+        {
+            var entity = Sys.ActorOf(UserProfileActor.Props(user, _settings, erasures));
+            for (var i = 0; i < 4; i++)
+                await entity.Ask<BehaviorsAcknowledged>(new RecordBehaviors(user, [Event(i) with { UserId = user }]), TimeSpan.FromSeconds(20));
+        }
+
+        var pages = new List<string>();
+        long total = -1;
+        await foreach (var page in JournalReads.ListAsync(journal, "profile-pg-list-", 1, TimeSpan.FromSeconds(20)))
+        {
+            pages.AddRange(page.Ids);
+            total = Math.Max(total, page.Total);
+        }
+        Assert.Equal(["profile-pg-list-a", "profile-pg-list-b"], pages);
+        Assert.Equal(2, total);
+
+        var history = await JournalReads.ReadLastAsync(Sys, journal, "profile-pg-list-a", 2, TimeSpan.FromSeconds(20));
+        Assert.Equal(4, history.HighestSequenceNr);
+        Assert.Equal([3L, 4L], history.Entries.Select(e => e.SequenceNr).ToArray());
+        Assert.Equal(Event(3).EventId, ((BehaviorsRecorded)history.Entries[^1].Payload).Events.Single().EventId);
+
+        var rebuilt = await Sys.ActorOf(UserProfileActor.Props("pg-list-a", _settings, erasures))
+            .Ask<ProfileRebuilt>(new RebuildProfile("pg-list-a", 0, long.MaxValue), TimeSpan.FromSeconds(20));
+        Assert.True(rebuilt.InRange);
+        Assert.False(rebuilt.Changed);
+        Assert.Equal(4, rebuilt.Events);
+    }
+
     /// <summary>Rows of any table in the database whose text columns mention <paramref name="text"/> or whose binary columns contain it.</summary>
     private long RowsHolding(string text)
     {

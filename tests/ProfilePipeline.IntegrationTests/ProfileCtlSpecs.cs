@@ -141,6 +141,102 @@ public sealed class ProfileCtlSpecs
         Assert.Matches(@"(?m)^contributions\[0\]\.feature\s+\w+", (await CtlAsync(remote, "profile", "explain", RunningNode.SomeUser)).Out);
     }
 
+    [Fact]
+    public async Task Profilectl_shows_a_users_history_and_replays_profiles_from_the_journal_with_a_progress_bar()
+    {
+        await using var node = await RunningNode.StartAsync();
+        var remote = new Dictionary<string, string> { [ProfileCtl.NodeVariable] = $"{node.Url.Host}:{node.Url.Port}", [ProfileCtl.TokenVariable] = node.Token };
+        await Eventually.HoldsAsync(async () => (await CtlAsync(remote, "profile", "get", RunningNode.SomeUser)).Exit == 0, TimeSpan.FromSeconds(30));
+
+        var history = await CtlAsync(remote, "profile", "history", RunningNode.SomeUser, "--last", "3", "--json");
+        Assert.True(history.Exit == 0, history.Err);
+        using (var json = JsonDocument.Parse(history.Out))
+        {
+            var entries = json.RootElement.GetProperty("entries");
+            Assert.InRange(entries.GetArrayLength(), 1, 3);
+            Assert.Equal(json.RootElement.GetProperty("journalEntries").GetInt64(), entries[entries.GetArrayLength() - 1].GetProperty("sequenceNr").GetInt64());
+            Assert.All(entries.EnumerateArray().SelectMany(e => e.GetProperty("events").EnumerateArray()), e =>
+            {
+                Assert.True(DateTimeOffset.TryParse(e.GetProperty("time").GetString(), out _));
+                Assert.Contains(e.GetProperty("type").GetString(), new[] { "view", "click", "search", "cart_add", "cart_remove", "favorite", "purchase" });
+            });
+        }
+        var table = await CtlAsync(remote, "profile", "history", RunningNode.SomeUser);
+        Assert.Matches(@"(?m)^entry\s+event time\s+type\s+item\s+category\s+brand\s+price$", table.Out);
+        Assert.Matches(@"(?m)^\d+\s+20\d\d-\d\d-\d\dT\S+\s+(view|click|search|cart_add|cart_remove|favorite|purchase)\b", table.Out);
+        var unknown = await CtlAsync(remote, "profile", "history", "nobody-at-all");
+        Assert.Equal(CtlException.NotFound, unknown.Exit);
+        Assert.Contains("unknown user nobody-at-all", unknown.Err);
+
+        // Paused by the operator, so that only the replay writes to profiles.jsonl; the replay leaves it paused.
+        Assert.Equal(0, (await CtlAsync(remote, "pipeline", "pause")).Exit);
+        await Eventually.HoldsAsync(async () => await InFlightAsync(remote) == 0, TimeSpan.FromSeconds(20), "the records in flight to be published");
+        var profiles = Path.Combine(node.DataDirectory, Streams.OutputFiles.ProfilesFile);
+        var linesBefore = Lines(profiles).Count;
+
+        var none = await CtlAsync(remote, "replay", "--from", "1990-01-01T00:00:00Z", "--to", "1990-12-31", "--json");
+        Assert.True(none.Exit == 0, none.Err);
+        using (var json = JsonDocument.Parse(none.Out))
+        {
+            var p = json.RootElement;
+            Assert.True(p.GetProperty("total").GetInt64() > 0);
+            Assert.Equal(p.GetProperty("total").GetInt64(), p.GetProperty("outOfRange").GetInt64());
+            Assert.Equal(0, p.GetProperty("rebuilt").GetInt64());
+        }
+        Assert.Equal(linesBefore, Lines(profiles).Count);
+
+        var replay = await CtlAsync(remote, "replay");
+        Assert.True(replay.Exit == 0, replay.Err);
+        Assert.Contains("replay [##############################] 100%", replay.Err);
+        Assert.Matches(@"(?m)^state\s+completed\s*$", replay.Out);
+        Assert.Matches(@"(?m)^changed\s+0\s*$", replay.Out); // the settings did not change: the same profiles
+        Assert.Matches(@"(?m)^failed\s+0\s*$", replay.Out);
+        Assert.Matches(@"(?m)^pausedIngestion\s+False\s*$", replay.Out);
+        var status = await CtlAsync(remote, "replay", "status", "--json");
+        long rebuilt;
+        using (var json = JsonDocument.Parse(status.Out))
+        {
+            var p = json.RootElement;
+            rebuilt = p.GetProperty("rebuilt").GetInt64();
+            Assert.Equal(p.GetProperty("total").GetInt64(), rebuilt);
+            Assert.Equal(rebuilt, p.GetProperty("published").GetInt64());
+        }
+
+        // Every rebuilt profile was published again, and each user's republished profile is the one the entity holds.
+        var republished = Lines(profiles).Skip(linesBefore).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(rebuilt, republished.Count);
+        Assert.Equal(rebuilt, republished.Select(p => p.GetProperty("userId").GetString()).Distinct().Count());
+        using (var live = JsonDocument.Parse((await CtlAsync(remote, "profile", "get", RunningNode.SomeUser, "--json")).Out))
+        {
+            var id = live.RootElement.GetProperty("userId").GetString();
+            Assert.Equal(live.RootElement.GetProperty("features").GetProperty("profileVersion").GetInt64(),
+                republished.Single(p => p.GetProperty("userId").GetString() == id).GetProperty("profileVersion").GetInt64());
+        }
+
+        var badTime = await CtlAsync(remote, "replay", "--from", "yesterday-ish");
+        Assert.Equal(CtlException.Usage, badTime.Exit);
+        Assert.Contains("is not a time", badTime.Err);
+
+        // Stopping a paused node drains it (it used to wait for the gate forever).
+        await node.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private static List<string> Lines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+            lines.Add(line);
+        return lines;
+    }
+
+    private static async Task<long> InFlightAsync(IReadOnlyDictionary<string, string> environment)
+    {
+        using var stats = JsonDocument.Parse((await CtlAsync(environment, "pipeline", "stats", "--json")).Out);
+        return stats.RootElement.GetProperty("read").GetInt64() - stats.RootElement.GetProperty("completed").GetInt64();
+    }
+
     private static async Task<string?> ServingAsync(IReadOnlyDictionary<string, string> environment)
     {
         var show = await CtlAsync(environment, "model", "show", "--json");

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence.Sql.Journal;
 using Npgsql;
@@ -11,6 +13,7 @@ namespace ProfilePipeline.Entities.Storage;
 /// removal of every row of the persistence id from every table of the journal's schema that has a
 /// <c>persistence_id</c> column (the journal, its tag table, the snapshots).
 /// </summary>
+/// <para>It also lists the persistence ids it holds (<see cref="ListPersistenceIds"/>), for rebuilding profiles.</para>
 /// <remarks>
 /// PostgreSQL keeps deleted rows in its data files until VACUUM reclaims them (autovacuum does, in time); the
 /// rows are invisible to every query from the moment the erasure commits.
@@ -18,6 +21,50 @@ namespace ProfilePipeline.Entities.Storage;
 public sealed class ErasingSqlJournal(Config config) : SqlWriteJournal(config)
 {
     private readonly string _connectionString = config.GetString("connection-string");
+    private readonly string _journalTable = QualifiedTable(config);
+
+    private static string QualifiedTable(Config config)
+    {
+        var table = "\"" + config.GetString("default.journal.table-name", "journal").Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        return config.GetString("default.schema-name", null) is { Length: > 0 } schema
+            ? "\"" + schema.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"." + table
+            : table;
+    }
+
+    protected override bool ReceivePluginInternal(object message)
+    {
+        if (message is not ListPersistenceIds list)
+            return base.ReceivePluginInternal(message);
+        ListAsync(list).PipeTo(Sender, failure: e => new Status.Failure(e));
+        return true;
+    }
+
+    private async Task<PersistenceIdsListed> ListAsync(ListPersistenceIds list)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        var ids = ImmutableArray.CreateBuilder<string>();
+        await using (var page = connection.CreateCommand())
+        {
+            page.CommandText = $"SELECT DISTINCT persistence_id COLLATE \"C\" AS id FROM {_journalTable} "
+                               + "WHERE deleted = false AND starts_with(persistence_id, @prefix) AND persistence_id COLLATE \"C\" > @after ORDER BY id LIMIT @limit";
+            page.Parameters.AddWithValue("prefix", list.Prefix);
+            page.Parameters.AddWithValue("after", list.After);
+            page.Parameters.AddWithValue("limit", list.Limit);
+            await using var reader = await page.ExecuteReaderAsync().ConfigureAwait(false);
+            while (await reader.ReadAsync().ConfigureAwait(false))
+                ids.Add(reader.GetString(0));
+        }
+        long total = -1;
+        if (list.After.Length == 0)
+        {
+            await using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT COUNT(DISTINCT persistence_id) FROM {_journalTable} WHERE deleted = false AND starts_with(persistence_id, @prefix)";
+            count.Parameters.AddWithValue("prefix", list.Prefix);
+            total = (long)(await count.ExecuteScalarAsync().ConfigureAwait(false))!;
+        }
+        return new PersistenceIdsListed(ids.ToImmutable(), total);
+    }
 
     protected override async Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken)
     {

@@ -95,7 +95,7 @@ public sealed class SqliteJournal : AsyncWriteJournal
                 return 0;
             using var command = connection.CreateCommand();
             command.CommandText = """
-                SELECT sequence_nr, serializer_id, manifest, writer_uuid, payload FROM journal
+                SELECT sequence_nr, serializer_id, manifest, writer_uuid, payload, created FROM journal
                 WHERE persistence_id = $1 AND sequence_nr >= $2 AND sequence_nr <= $3 ORDER BY sequence_nr LIMIT $4
                 """;
             command.Parameters.AddWithValue("$1", persistenceId);
@@ -107,11 +107,39 @@ public sealed class SqliteJournal : AsyncWriteJournal
             while (reader.Read())
             {
                 var payload = _serialization.Deserialize((byte[])reader.GetValue(4), reader.GetInt32(1), reader.GetString(2));
-                recoveryCallback(new Persistent(payload, reader.GetInt64(0), persistenceId, string.Empty, false, sender, reader.GetString(3)));
+                recoveryCallback(new Persistent(payload, reader.GetInt64(0), persistenceId, string.Empty, false, sender, reader.GetString(3), reader.GetInt64(5)));
                 replayed++;
             }
             return replayed;
         });
+    }
+
+    protected override bool ReceivePluginInternal(object message)
+    {
+        if (message is not ListPersistenceIds list)
+            return base.ReceivePluginInternal(message);
+        // The range [prefix, prefix + U+FFFF) walks the (persistence_id, sequence_nr) index instead of a LIKE scan.
+        var end = list.Prefix + '\uffff';
+        Store.ReadAsync(connection =>
+        {
+            using var page = connection.CreateCommand();
+            page.CommandText = "SELECT DISTINCT persistence_id FROM journal WHERE persistence_id >= $1 AND persistence_id > $2 AND persistence_id < $3 "
+                               + "ORDER BY persistence_id LIMIT $4";
+            page.Parameters.AddWithValue("$1", list.Prefix);
+            page.Parameters.AddWithValue("$2", list.After);
+            page.Parameters.AddWithValue("$3", end);
+            page.Parameters.AddWithValue("$4", list.Limit);
+            var ids = ImmutableArray.CreateBuilder<string>();
+            using (var reader = page.ExecuteReader())
+                while (reader.Read())
+                    ids.Add(reader.GetString(0));
+            using var count = connection.CreateCommand();
+            count.CommandText = "SELECT COUNT(DISTINCT persistence_id) FROM journal WHERE persistence_id >= $1 AND persistence_id < $2";
+            count.Parameters.AddWithValue("$1", list.Prefix);
+            count.Parameters.AddWithValue("$2", end);
+            return new PersistenceIdsListed(ids.ToImmutable(), list.After.Length == 0 ? (long)count.ExecuteScalar()! : -1);
+        }).PipeTo(Sender, failure: e => new Status.Failure(e));
+        return true;
     }
 
     public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken) =>

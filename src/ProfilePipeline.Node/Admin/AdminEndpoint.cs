@@ -11,7 +11,10 @@ using Microsoft.Extensions.Logging;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Node.Learning;
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities;
+using ProfilePipeline.Entities.Storage;
 using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node.Admin;
@@ -19,8 +22,9 @@ namespace ProfilePipeline.Node.Admin;
 /// <summary>
 /// The node's admin endpoint: JSON (and Prometheus text on <c>/metrics</c>) over HTTP, every request authenticated
 /// with the bearer token. Routes: <c>GET /metrics</c>, <c>GET /pipeline/stats</c>, <c>GET /profiles/{userId}</c>
-/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>DELETE /profiles/{userId}</c>
-/// (erase the user: journal, snapshots and outputs), <c>GET /cluster</c>
+/// (the id as the shop knows it; <c>?pseudonymized=true</c> for an id as it appears in the outputs), <c>GET /profiles/{userId}/history</c>
+/// (the user's journal), <c>DELETE /profiles/{userId}</c> (erase the user: journal, snapshots and outputs), <c>POST|GET|DELETE /replay</c>
+/// (rebuild profiles from the journal: start, progress, cancel), <c>GET /cluster</c>
 /// (members and their status), <c>GET /sharding/stats</c> (shards and entities per node), and <c>POST /pipeline/pause</c>
 /// and <c>POST /pipeline/resume</c>.
 /// </summary>
@@ -37,7 +41,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
     public Uri Address { get; }
 
     public static async Task<AdminEndpoint> StartAsync(AdminSettings settings, PipelineMetrics metrics, PipelineGate gate, ClusterNode node,
-        Pseudonymizer pseudonymizer, ProfileEraser eraser, string dataDirectory)
+        Pseudonymizer pseudonymizer, ProfileEraser eraser, ProfileRebuilds rebuilds, string dataDirectory)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -152,6 +156,55 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 }),
             });
         });
+        app.MapGet("/profiles/{userId}/history", async (string userId, bool? pseudonymized, int? last) =>
+        {
+            var id = pseudonymized == true ? userId : pseudonymizer.Pseudonymize(userId);
+            var journal = Akka.Persistence.Persistence.Instance.Apply(node.System).JournalFor(null);
+            var range = await JournalReads.ReadLastAsync(node.System, journal, "profile-" + id, Math.Clamp(last ?? 20, 1, 10_000), TimeSpan.FromSeconds(30))
+                .ConfigureAwait(false);
+            if (range.HighestSequenceNr == 0)
+                return Results.NotFound(new { error = $"no history for user {userId}: never seen, or erased" });
+            return Results.Json(new
+            {
+                userId = id,
+                journalEntries = range.HighestSequenceNr,
+                entries = range.Entries.Select(entry => new
+                {
+                    sequenceNr = entry.SequenceNr,
+                    written = entry.Written.Ticks == 0 ? null : entry.Written.ToString("O"),
+                    events = entry.Payload is BehaviorsRecorded recorded
+                        ? recorded.Events.Select(e => new
+                        {
+                            eventId = e.EventId, type = e.Type.WireName(), time = Iso(e.Timestamp), itemId = e.ItemId, categoryId = e.CategoryId,
+                            brand = e.Brand, price = e.Price, quantity = e.Quantity, query = e.Query, sessionId = e.SessionId, device = e.Device,
+                        }).ToArray()
+                        : [],
+                }),
+            }, Json);
+        });
+        app.MapPost("/replay", (string? from, string? to, bool? othersPaused) =>
+        {
+            try
+            {
+                var progress = rebuilds.Start(ParseTime(from, "from") ?? DateTimeOffset.UnixEpoch, ParseTime(to, "to") ?? DateTimeOffset.MaxValue,
+                    othersPaused == true);
+                return Results.Json(progress, Json, statusCode: StatusCodes.Status202Accepted);
+            }
+            catch (ArgumentException e)
+            {
+                return Results.BadRequest(new { error = e.Message });
+            }
+            catch (InvalidOperationException e)
+            {
+                return Results.Conflict(new { error = e.Message });
+            }
+        });
+        app.MapGet("/replay", () => rebuilds.Current is { } progress
+            ? Results.Json(progress, Json)
+            : Results.NotFound(new { error = "no replay has run on this node since it started" }));
+        app.MapDelete("/replay", () => rebuilds.Cancel() is { } progress
+            ? Results.Json(progress, Json)
+            : Results.NotFound(new { error = "no replay has run on this node since it started" }));
         app.MapGet("/model", async () =>
         {
             if (node.Learner is not { } learner)
@@ -313,6 +366,18 @@ public sealed class AdminEndpoint : IAsyncDisposable
             address = Akka.Actor.Address.AllSystems;
             return false;
         }
+    }
+
+    /// <summary>An ISO-8601 time (UTC unless it says otherwise) or epoch milliseconds; null when not given.</summary>
+    private static DateTimeOffset? ParseTime(string? text, string name)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var epochMs))
+            return DateTimeOffset.FromUnixTimeMilliseconds(epochMs);
+        return DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw new ArgumentException($"--{name} '{text}' is not a time: give ISO-8601 (2026-11-20T08:00:00Z) or epoch milliseconds");
     }
 
     private static string Iso(long epochMs) => DateTimeOffset.FromUnixTimeMilliseconds(epochMs).ToString("O");
