@@ -69,4 +69,11 @@ public static class ProfileTags
     public const string WindowShopper = "window_shopper";
     public const string NewUser = "new_user";
     public const string Reactivated = "reactivated";
+
+    /// <summary>Set on a profile published because the user went quiet (see <see cref="Decisions.InactivityTracker"/>).</summary>
+    public const string Inactive = "inactive";
+
+    /// <summary>Every tag the scorer or the inactivity timers give, for validating rules.</summary>
+    public static readonly ImmutableSortedSet<string> All = [HighFrequencyShopper, BigSpender, BargainHunter, CategoryEnthusiast, CartAbandoner,
+        WindowShopper, NewUser, Reactivated, Inactive];
 }
