@@ -22,6 +22,7 @@ public static class GraphConfig
         Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points
             ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints, new Learning.LearnerLabelSink(learner))
             : null,
+        Decisions = DecisionConfig.From(config),
     };
 
     public static ProfileGraphSettings Graph(Config config)

@@ -11,7 +11,8 @@ public sealed record KafkaConfig(
     public static KafkaConfig From(Config config, string bootstrapServers, bool embedded = false)
     {
         var k = config.GetConfig("profile-pipeline.kafka") ?? throw new ConfigurationException("missing section profile-pipeline.kafka");
-        var topics = new KafkaTopics(k.GetString("topics.events"), k.GetString("topics.profiles"), k.GetString("topics.dead-letters"));
+        var topics = new KafkaTopics(k.GetString("topics.events"), k.GetString("topics.profiles"), k.GetString("topics.dead-letters"),
+            k.GetString("topics.actions", "profile-actions"));
         var connection = ConfigurationFactory.ParseString($$"""
             bootstrap-servers = "{{bootstrapServers}}"
             group-id = "{{k.GetString("group-id")}}"

@@ -18,12 +18,17 @@ public static class SummaryPrinter
         console.WriteLine($"  users updated     {s.Users:N0}");
         console.WriteLine($"  profile updates   {s.ProfilesWritten:N0}");
         console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
+        console.WriteLine($"  found inactive    {metrics.UsersFoundInactive:N0} users");
+        var actions = metrics.ActionsByName.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:N0}").ToList();
+        console.WriteLine($"  actions           {metrics.ActionsByName.Values.Sum():N0}" + (actions.Count == 0 ? "" : $" ({string.Join(", ", actions)})")
+                          + (metrics.ActionsCapped > 0 ? $"; {metrics.ActionsCapped:N0} held back by caps" : ""));
         if (metrics.MaxEventTime is { } t)
             console.WriteLine($"  newest event time {DateTimeOffset.FromUnixTimeMilliseconds(t):O}");
         if (toFiles)
         {
             console.WriteLine($"  outputs           {Path.Combine(dataDirectory, OutputFiles.ProfilesFile)}");
             console.WriteLine($"                    {Path.Combine(dataDirectory, OutputFiles.DeadLettersFile)}");
+            console.WriteLine($"                    {Path.Combine(dataDirectory, OutputFiles.ActionsFile)}");
         }
     }
 

@@ -10,6 +10,9 @@ namespace ProfilePipeline.Streams;
 /// </summary>
 public sealed record Checkpoint(long ProfilesBytes, long DeadLettersBytes, ImmutableSortedDictionary<string, long> Sources)
 {
+    /// <summary>The length of <c>actions.jsonl</c> (0 in checkpoints written before it existed).</summary>
+    public long ActionsBytes { get; init; }
+
     public static readonly Checkpoint Empty = new(0, 0, ImmutableSortedDictionary<string, long>.Empty.WithComparers(StringComparer.Ordinal));
 
     /// <summary>The last completed offset of a source, or -1 when nothing of it was processed.</summary>
@@ -32,7 +35,7 @@ public sealed class CheckpointStore(string path)
             var stored = JsonSerializer.Deserialize<StoredCheckpoint>(File.ReadAllBytes(Path))
                          ?? throw new InvalidDataException("empty checkpoint");
             return new Checkpoint(stored.ProfilesBytes, stored.DeadLettersBytes,
-                (stored.Sources ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal));
+                (stored.Sources ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal)) { ActionsBytes = stored.ActionsBytes };
         }
         catch (JsonException e)
         {
@@ -44,9 +47,9 @@ public sealed class CheckpointStore(string path)
     {
         var temporary = Path + ".tmp";
         File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(
-            new StoredCheckpoint(checkpoint.ProfilesBytes, checkpoint.DeadLettersBytes, checkpoint.Sources.ToDictionary()), Options));
+            new StoredCheckpoint(checkpoint.ProfilesBytes, checkpoint.DeadLettersBytes, checkpoint.Sources.ToDictionary(), checkpoint.ActionsBytes), Options));
         File.Move(temporary, Path, overwrite: true);
     }
 
-    private sealed record StoredCheckpoint(long ProfilesBytes, long DeadLettersBytes, Dictionary<string, long>? Sources);
+    private sealed record StoredCheckpoint(long ProfilesBytes, long DeadLettersBytes, Dictionary<string, long>? Sources, long ActionsBytes = 0);
 }

@@ -5,12 +5,14 @@ using System.Text;
 using Akka;
 using Akka.Streams.Dsl;
 using Confluent.Kafka;
+using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Entities;
 using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
 
-public sealed record KafkaTopics(string Events, string Profiles, string DeadLetters);
+/// <param name="Actions">The decided actions (keyed by user id).</param>
+public sealed record KafkaTopics(string Events, string Profiles, string DeadLetters, string Actions = "profile-actions");
 
 /// <summary>
 /// Publishes profile updates (keyed by user id) and dead letters (with reason and coordinates in headers), then
@@ -41,12 +43,27 @@ public static class KafkaOutputs
     /// <summary>The records one item publishes; none for a profile update of a user erased while it was in flight.</summary>
     public static ImmutableArray<OutgoingRecord> Records(PipelineItem item, KafkaTopics topics, Erasures? erasures = null)
     {
-        var records = ImmutableArray.CreateBuilder<OutgoingRecord>(2);
-        if (item.Profile is { } profile && erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) != true)
+        var records = ImmutableArray.CreateBuilder<OutgoingRecord>(2 + item.Inactive.Length + item.Actions.Length);
+        void AddProfile(ScoredProfile profile)
         {
+            if (erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) == true)
+                return;
             var buffer = new ArrayBufferWriter<byte>(2048);
             ProfileJson.WriteProfile(buffer, profile);
             records.Add(new OutgoingRecord(topics.Profiles, Encoding.UTF8.GetBytes(profile.Features.UserId), buffer.WrittenSpan.ToArray(), []));
+        }
+        if (item.Profile is { } updated)
+            AddProfile(updated);
+        foreach (var inactive in item.Inactive)
+            AddProfile(inactive);
+        foreach (var action in item.Actions)
+        {
+            if (erasures?.Suppresses(action.UserId, action.Profile.Features.AsOf) == true)
+                continue;
+            var buffer = new ArrayBufferWriter<byte>(512);
+            ProfileJson.WriteAction(buffer, action);
+            records.Add(new OutgoingRecord(topics.Actions, Encoding.UTF8.GetBytes(action.UserId), buffer.WrittenSpan.ToArray(),
+                [new KafkaHeader("action", Encoding.UTF8.GetBytes(action.Action))]));
         }
         if (item.DeadLetter is { } dead && !(dead.UserId is not null && erasures?.Suppresses(dead.UserId, long.MinValue) == true))
         {

@@ -9,8 +9,8 @@ using ProfilePipeline.Entities;
 namespace ProfilePipeline.Streams;
 
 /// <summary>
-/// Writes profile updates to <c>profiles.jsonl</c> and dead letters to <c>dead-letters.jsonl</c> in source order,
-/// then advances the checkpoint. The sink stage writes from one place; erasing a user (from the admin endpoint) takes
+/// Writes profile updates to <c>profiles.jsonl</c>, dead letters to <c>dead-letters.jsonl</c> and decided actions to
+/// <c>actions.jsonl</c> in source order, then advances the checkpoint. The sink stage writes from one place; erasing a user (from the admin endpoint) takes
 /// the same lock, so a write is wholly before or wholly after an erasure.
 /// </summary>
 public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublisher
@@ -20,9 +20,11 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
 
     public const string ProfilesFile = "profiles.jsonl";
     public const string DeadLettersFile = "dead-letters.jsonl";
+    public const string ActionsFile = "actions.jsonl";
 
     private readonly FileStream _profiles;
     private readonly FileStream _deadLetters;
+    private readonly FileStream _actions;
     private readonly CheckpointStore _checkpoints;
     private readonly PipelineMetrics _metrics;
     private readonly Erasures? _erasures;
@@ -40,6 +42,7 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
         _checkpoint = checkpoints.Load();
         _profiles = OpenAt(Path.Combine(dataDirectory, ProfilesFile), _checkpoint.ProfilesBytes);
         _deadLetters = OpenAt(Path.Combine(dataDirectory, DeadLettersFile), _checkpoint.DeadLettersBytes);
+        _actions = OpenAt(Path.Combine(dataDirectory, ActionsFile), _checkpoint.ActionsBytes);
     }
 
     public Checkpoint Checkpoint => _checkpoint;
@@ -69,11 +72,21 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
                 WriteLine(_deadLetters, b => ProfileJson.WriteDeadLetter(b, dead));
             if (item.Profile is { } profile && _erasures?.Suppresses(profile.Features.UserId, profile.Features.AsOf) != true)
                 WriteLine(_profiles, b => ProfileJson.WriteProfile(b, profile));
+            foreach (var inactive in item.Inactive)
+                if (_erasures?.Suppresses(inactive.Features.UserId, inactive.Features.AsOf) != true)
+                    WriteLine(_profiles, b => ProfileJson.WriteProfile(b, inactive));
+            foreach (var action in item.Actions)
+                if (_erasures?.Suppresses(action.UserId, action.Profile.Features.AsOf) != true)
+                    WriteLine(_actions, b => ProfileJson.WriteAction(b, action));
         }
         _profiles.Flush();
         _deadLetters.Flush();
+        _actions.Flush();
         var last = batch[^1].Position;
-        _checkpoint = new Checkpoint(_profiles.Length, _deadLetters.Length, _checkpoint.Sources.SetItem(last.SourceId, last.Offset));
+        _checkpoint = new Checkpoint(_profiles.Length, _deadLetters.Length, _checkpoint.Sources.SetItem(last.SourceId, last.Offset))
+        {
+            ActionsBytes = _actions.Length,
+        };
         _checkpoints.Save(_checkpoint);
     }
 
@@ -98,13 +111,16 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
     }
 
     /// <summary>
-    /// Overwrites every line of <paramref name="userId"/> (pseudonymous) in both files with <c>{"erased":true}</c>,
+    /// Overwrites every line of <paramref name="userId"/> (pseudonymous) in the three files with <c>{"erased":true}</c>,
     /// in place: lengths and the checkpoint stay valid, a crash midway leaves whole lines, and erasing again is harmless.
     /// </summary>
     public Task<OutputErasure> EraseUserAsync(string userId, CancellationToken cancellationToken)
     {
         lock (_lock)
-            return Task.FromResult(new OutputErasure(EraseLines(_profiles, userId), EraseLines(_deadLetters, userId), false));
+            return Task.FromResult(new OutputErasure(EraseLines(_profiles, userId), EraseLines(_deadLetters, userId), false)
+            {
+                Actions = EraseLines(_actions, userId),
+            });
     }
 
     private static long EraseLines(FileStream file, string userId)
@@ -192,5 +208,6 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
     {
         _profiles.Dispose();
         _deadLetters.Dispose();
+        _actions.Dispose();
     }
 }

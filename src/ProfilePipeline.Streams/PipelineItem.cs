@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
@@ -35,4 +37,13 @@ public sealed record PipelineItem(SourcePosition Position, long EnteredAtTicks)
     public ProfileFeatures? Features { get; init; }
 
     public ScoredProfile? Profile { get; init; }
+
+    /// <summary>
+    /// Profiles of other users found inactive when this record moved the watermark; published right after this record's
+    /// outputs (they ride on it so that they are checkpointed or committed with it).
+    /// </summary>
+    public ImmutableArray<ScoredProfile> Inactive { get; init; } = [];
+
+    /// <summary>Actions the decision rules produced on this record's update or on <see cref="Inactive"/>.</summary>
+    public ImmutableArray<ProfileAction> Actions { get; init; } = [];
 }

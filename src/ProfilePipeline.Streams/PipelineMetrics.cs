@@ -19,6 +19,10 @@ public sealed class PipelineMetrics
     private long _profilesWritten;
     private long _unknownItems;
     private long _completed;
+    private long _usersFoundInactive;
+    private long _inactivityTimers;
+    private long _actionsCapped;
+    private readonly ConcurrentDictionary<string, long> _actionsByName = new();
     private long _maxEventTime = long.MinValue;
     private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
     private readonly LatencyHistogram _latency = new();
@@ -44,6 +48,27 @@ public sealed class PipelineMetrics
             return;
         Interlocked.Add(ref _labelsReleased, released.Count);
         Interlocked.Add(ref _positiveLabels, released.Count(l => l.Purchased));
+    }
+
+    /// <summary>Users found inactive (an inactivity timer fired in event time) and flagged on the profile output.</summary>
+    public long UsersFoundInactive => Interlocked.Read(ref _usersFoundInactive);
+
+    /// <summary>Users with a pending inactivity timer on this node.</summary>
+    public long InactivityTimers => Interlocked.Read(ref _inactivityTimers);
+
+    /// <summary>Actions the decision rules produced, by action.</summary>
+    public IReadOnlyDictionary<string, long> ActionsByName => _actionsByName;
+
+    /// <summary>Times a rule's condition held but its frequency cap stopped it.</summary>
+    public long ActionsCapped => Interlocked.Read(ref _actionsCapped);
+
+    internal void RecordDecisions(int foundInactive, IReadOnlyList<Domain.Decisions.ProfileAction> actions, int timers, long capped)
+    {
+        Interlocked.Add(ref _usersFoundInactive, foundInactive);
+        foreach (var action in actions)
+            _actionsByName.AddOrUpdate(action.Action, 1, (_, n) => n + 1);
+        Interlocked.Exchange(ref _inactivityTimers, timers);
+        Interlocked.Exchange(ref _actionsCapped, capped);
     }
 
     /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>

@@ -28,6 +28,9 @@ public sealed record ProfileGraphParts(
 
     /// <summary>Labelling of decision points for the online learner (null: learning is off).</summary>
     public LabelSettings? Labels { get; init; }
+
+    /// <summary>Inactivity timers, churn risk and decision rules (null: off).</summary>
+    public DecisionSettings? Decisions { get; init; }
 }
 
 /// <summary>
@@ -51,6 +54,7 @@ public static class ProfileGraph
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
             .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch))
+            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.Metrics) : Flow.Create<PipelineItem>())
             .Async()
             .Via(outputs)
             .ToMaterialized(Sink.Ignore<int>(), (left, completion) => (left.Item1, left.Item2, completion));

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Scoring;
@@ -43,7 +44,9 @@ public static class ProfileJson
             w.WriteStringValue(tag);
         w.WriteEndArray();
         w.WriteNull("segment");
-        w.WriteNull("churnRisk");
+        w.WriteNumber("churnRisk", Math.Round(p.ChurnRisk, 6));
+        WriteOptional(w, "inactiveSinceMs", p.InactiveSince);
+        w.WriteNumber("evaluatedAtMs", p.EvaluatedAt);
         w.WriteStartObject("features");
         w.WriteNumber("firstSeenMs", f.FirstSeen);
         WriteTotals(w, "lifetime", f.Lifetime);
@@ -82,6 +85,30 @@ public static class ProfileJson
         {
             w.WriteNull("attributes");
         }
+        w.WriteEndObject();
+    }
+
+    /// <summary>An action the decision rules produced (docs/actions.md).</summary>
+    public static void WriteAction(IBufferWriter<byte> buffer, ProfileAction a)
+    {
+        using var w = new Utf8JsonWriter(buffer);
+        var p = a.Profile;
+        w.WriteStartObject();
+        w.WriteString("userId", a.UserId);
+        w.WriteString("action", a.Action);
+        w.WriteString("rule", a.Rule);
+        w.WriteString("trigger", a.Trigger == RuleTrigger.Inactive ? "inactive" : "update");
+        w.WriteString("at", Iso(a.At));
+        w.WriteNumber("atMs", a.At);
+        w.WriteNumber("profileVersion", p.Features.ProfileVersion);
+        w.WriteNumber("propensity", Math.Round(p.Propensity, 6));
+        w.WriteString("modelVersion", p.ModelVersion);
+        w.WriteNumber("churnRisk", Math.Round(p.ChurnRisk, 6));
+        w.WriteString("tier", p.Rfm.Tier);
+        w.WriteStartArray("tags");
+        foreach (var tag in p.Tags)
+            w.WriteStringValue(tag);
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

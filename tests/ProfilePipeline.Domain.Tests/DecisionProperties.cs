@@ -67,6 +67,24 @@ public sealed class DecisionProperties
     }
 
     [Fact]
+    public void An_applied_event_moves_the_timer_before_the_profile_that_includes_it_arrives()
+    {
+        // User a's event at 2h59 is applied in a micro-batch whose profile rides on a later record; user b's event moves
+        // the watermark past a's first deadline in between.
+        var tracker = new InactivityTracker(TimeSpan.FromHours(3), TimeSpan.Zero, 10);
+        tracker.Observe(Profile("a", Start));
+        tracker.Touch("a", Start + 179 * Minute);
+        tracker.Observe(Profile("b", Start + 181 * Minute));
+        Assert.Empty(tracker.Advance());
+        var later = Profile("a", Start, Start + 179 * Minute);
+        tracker.Observe(later);
+        tracker.Observe(Profile("b", Start + 359 * Minute));
+        var quiet = Assert.Single(tracker.Advance());
+        Assert.Same(later, quiet.Profile);
+        Assert.Equal(Start + 359 * Minute, quiet.QuietSince);
+    }
+
+    [Fact]
     public void The_tracker_holds_at_most_its_user_limit_and_counts_the_rest()
     {
         var tracker = new InactivityTracker(TimeSpan.FromHours(1), TimeSpan.Zero, 2);

@@ -51,9 +51,13 @@ public sealed class GroundTruth
         MalformedOffsets = records.Where(r => r.MalformedAs is not null).Select(r => r.Offset).ToHashSet();
         var unique = valid.GroupBy(e => e.EventId).Select(g => g.First()).ToList();
         Profiles = unique.GroupBy(e => e.User).ToDictionary(g => g.Key, g => Build(g.Key, g.ToList()));
+        EventTimes = unique.GroupBy(e => e.User).ToDictionary(g => g.Key, g => g.Select(e => e.Time).Order().ToArray());
     }
 
     public IReadOnlyDictionary<string, Profile> Profiles { get; }
+
+    /// <summary>Each user's event times (valid, first of each event id), ascending.</summary>
+    public IReadOnlyDictionary<string, long[]> EventTimes { get; }
 
     public IReadOnlySet<long> MalformedOffsets { get; }
 

@@ -8,8 +8,8 @@ namespace ProfilePipeline.Domain.Decisions;
 public sealed record QuietUser(ScoredProfile Profile, long QuietSince, long DetectedAt);
 
 /// <summary>
-/// Inactivity timers in event time. Every profile update of a user sets the user's timer to their newest event time
-/// plus <c>inactiveAfter</c>. The stream's watermark is the newest event time seen minus <c>lateness</c>; once it
+/// Inactivity timers in event time. Every applied event of a user sets the user's timer to their newest event time
+/// plus <c>inactiveAfter</c>; the newest profile of the user is what is reported. The stream's watermark is the newest event time seen minus <c>lateness</c>; once it
 /// passes a user's timer and no newer event moved it, the user is reported, once per quiet period. Nothing from the
 /// quiet user is needed: other users' events move the watermark.
 /// </summary>
@@ -22,37 +22,62 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
 {
     private readonly long _gap = (long)inactiveAfter.TotalMilliseconds;
     private readonly long _lateness = (long)lateness.TotalMilliseconds;
-    private readonly Dictionary<string, ScoredProfile> _latest = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<string, long> _timers = new();
+    private readonly Dictionary<string, Timer> _timers = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<string, long> _deadlines = new();
     private long _newest = long.MinValue;
+
+    /// <summary>A user's pending timer: their newest event time seen, and their newest profile (null until one arrives).</summary>
+    private sealed class Timer(long lastActivity)
+    {
+        public long LastActivity { get; set; } = lastActivity;
+        public ScoredProfile? Profile { get; set; }
+    }
 
     /// <summary>The newest event time seen minus the allowed lateness (long.MinValue before any).</summary>
     public long Watermark => _newest == long.MinValue ? long.MinValue : _newest - _lateness;
 
     /// <summary>Users with a pending timer.</summary>
-    public int Tracked => _latest.Count;
+    public int Tracked => _timers.Count;
 
-    /// <summary>Updates not tracked because <c>maxUsers</c> users had timers already.</summary>
+    /// <summary>Events and updates not tracked because <c>maxUsers</c> users had timers already.</summary>
     public long Untracked { get; private set; }
 
-    /// <summary>Takes a profile update: the user's timer moves to its newest event plus the gap, and the watermark may advance.</summary>
+    /// <summary>
+    /// An event of the user was applied at <paramref name="eventTime"/>: the timer moves, and the watermark may advance.
+    /// The profile that includes the event may come later (it rides on the last record of the user's micro-batch), so
+    /// every applied event is given here as it passes, not only the profiles.
+    /// </summary>
+    public void Touch(string userId, long eventTime)
+    {
+        _newest = Math.Max(_newest, eventTime);
+        if (TimerOf(userId, eventTime) is { } timer)
+            timer.LastActivity = Math.Max(timer.LastActivity, eventTime);
+    }
+
+    /// <summary>Takes a profile update: it is what is reported if the user goes quiet; the timer moves to its newest event plus the gap.</summary>
     public void Observe(ScoredProfile profile)
     {
-        var userId = profile.Features.UserId;
-        _newest = Math.Max(_newest, profile.Features.AsOf);
-        if (_latest.TryGetValue(userId, out var known))
-        {
-            if (profile.Features.AsOf >= known.Features.AsOf)
-                _latest[userId] = profile; // its queued deadline is checked against this one when it comes up
+        var asOf = profile.Features.AsOf;
+        _newest = Math.Max(_newest, asOf);
+        if (TimerOf(profile.Features.UserId, asOf) is not { } timer)
             return;
-        }
-        if (_latest.Count >= maxUsers)
+        timer.LastActivity = Math.Max(timer.LastActivity, asOf);
+        if (timer.Profile is null || asOf >= timer.Profile.Features.AsOf)
+            timer.Profile = profile;
+    }
+
+    private Timer? TimerOf(string userId, long eventTime)
+    {
+        if (_timers.TryGetValue(userId, out var timer))
+            return timer;
+        if (_timers.Count >= maxUsers)
         {
             Untracked++;
-            return;
+            return null;
         }
-        _latest[userId] = profile;
-        _timers.Enqueue(userId, profile.Features.AsOf + _gap);
+        _timers[userId] = timer = new Timer(eventTime);
+        _deadlines.Enqueue(userId, eventTime + _gap); // a deadline moved by a newer event is re-queued when the old one comes up
+        return timer;
     }
 
     /// <summary>The users whose timer the watermark has passed, in the order of their deadlines; each is forgotten once reported.</summary>
@@ -60,18 +85,19 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
     {
         var watermark = Watermark;
         List<QuietUser>? quiet = null;
-        while (_timers.TryPeek(out var userId, out var deadline) && deadline <= watermark)
+        while (_deadlines.TryPeek(out var userId, out var deadline) && deadline <= watermark)
         {
-            _timers.Dequeue();
-            var profile = _latest[userId];
-            var actual = profile.Features.AsOf + _gap;
+            _deadlines.Dequeue();
+            var timer = _timers[userId];
+            var actual = timer.LastActivity + _gap;
             if (actual > deadline)
             {
-                _timers.Enqueue(userId, actual); // a newer event moved the timer
+                _deadlines.Enqueue(userId, actual);
                 continue;
             }
-            _latest.Remove(userId);
-            (quiet ??= []).Add(new QuietUser(profile, actual, watermark));
+            _timers.Remove(userId);
+            if (timer.Profile is { } profile)
+                (quiet ??= []).Add(new QuietUser(profile, actual, watermark));
         }
         return quiet ?? (IReadOnlyList<QuietUser>)[];
     }

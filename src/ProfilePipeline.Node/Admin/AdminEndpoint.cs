@@ -113,6 +113,10 @@ public sealed class AdminEndpoint : IAsyncDisposable
             users = metrics.Users,
             latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
             entityUpdateMs = new { p50 = metrics.EntityUpdates.Quantile(0.5).TotalMilliseconds, p99 = metrics.EntityUpdates.Quantile(0.99).TotalMilliseconds },
+            usersFoundInactive = metrics.UsersFoundInactive,
+            inactivityTimers = metrics.InactivityTimers,
+            actions = metrics.ActionsByName.ToDictionary(),
+            actionsCapped = metrics.ActionsCapped,
             paused = gate.IsPaused,
             consumerLag = metrics.ConsumerLag?.Invoke(),
         }));
@@ -263,6 +267,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 eventsErased = report.EventsErased,
                 profileRecordsErased = report.Outputs.ProfileRecords,
                 deadLettersErased = report.Outputs.DeadLetters,
+                actionsErased = report.Outputs.Actions,
                 tombstonePublished = report.Outputs.TombstonePublished,
             });
         });

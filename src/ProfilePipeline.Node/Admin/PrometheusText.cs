@@ -49,6 +49,13 @@ public static class PrometheusText
             foreach (var (region, entities) in entitiesByRegion.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 Line(text, $"profilepipeline_entities{{region=\"{Escape(region)}\"}}", entities);
         }
+        Counter(text, "profilepipeline_users_inactive_total", "Users found inactive by their event-time timer and flagged.", metrics.UsersFoundInactive);
+        Header(text, "profilepipeline_inactivity_timers", "Users with a pending inactivity timer on this node.", "gauge");
+        Line(text, "profilepipeline_inactivity_timers", metrics.InactivityTimers);
+        Header(text, "profilepipeline_actions_total", "Actions the decision rules produced, by action.", "counter");
+        foreach (var (action, count) in metrics.ActionsByName.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            Line(text, $"profilepipeline_actions_total{{action=\"{Escape(action)}\"}}", count);
+        Counter(text, "profilepipeline_actions_capped_total", "Rule matches held back by their per-user frequency cap.", metrics.ActionsCapped);
         Counter(text, "profilepipeline_decision_points_total", "Decision points taken for the online learner on this node.", metrics.DecisionPoints);
         Counter(text, "profilepipeline_labels_released_total", "Decision points labelled and handed to the learner by this node.", metrics.LabelsReleased);
         Counter(text, "profilepipeline_labels_positive_total", "Released labels that were purchases.", metrics.PositiveLabels);
