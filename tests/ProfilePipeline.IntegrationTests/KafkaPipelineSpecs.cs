@@ -50,11 +50,23 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         Assert.True(summary.Drained);
         Assert.Equal(Stream.Events, summary.Read);
         var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2));
-        Assert.Equal(summary.ProfilesWritten, profiles.Count);
+        var inactiveFlags = profiles.Count(p => JsonDocument.Parse(p.Message.Value!).RootElement.GetProperty("inactiveSinceMs").ValueKind == JsonValueKind.Number);
+        Assert.Equal(summary.ProfilesWritten, profiles.Count - inactiveFlags);
+        Assert.True(inactiveFlags > 0, "users who went quiet are flagged on the profile topic");
         var differences = ProfileOutputs.Differences(truth, ProfileOutputs.LatestByKey(profiles));
         Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
         var deadLetters = broker.ReadUntilIdle(run.DeadLetters, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
         Assert.Equal(truth.MalformedOffsets.Count, deadLetters.Count);
+
+        // Actions go to their own topic, keyed by user, the action in a header for routing without parsing.
+        var actions = broker.ReadUntilIdle(run.Actions, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));
+        Assert.NotEmpty(actions);
+        Assert.All(actions, a =>
+        {
+            using var json = JsonDocument.Parse(a.Message.Value!);
+            Assert.Equal(json.RootElement.GetProperty("userId").GetString(), Encoding.UTF8.GetString(a.Message.Key!));
+            Assert.Equal(json.RootElement.GetProperty("action").GetString(), Header(a, "action"));
+        });
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class KafkaRun
         Events = $"events-{id}";
         Profiles = $"profiles-{id}";
         DeadLetters = $"dead-{id}";
+        Actions = $"actions-{id}";
         Group = $"pipeline-{id}";
         Folder = TestData.NewFolder("kafka");
         DataDirectory = Path.Combine(Folder, "data");
@@ -22,7 +23,7 @@ public sealed class KafkaRun
         File.WriteAllText(ConfigFile, $$"""
             profile-pipeline.kafka {
               group-id = "{{Group}}"
-              topics { events = "{{Events}}", profiles = "{{Profiles}}", dead-letters = "{{DeadLetters}}" }
+              topics { events = "{{Events}}", profiles = "{{Profiles}}", dead-letters = "{{DeadLetters}}", actions = "{{Actions}}" }
               consumer.properties { {{properties}} }
               # A small buffer keeps little in flight, so that interruptions land mid-stream.
               consumer.buffer-size = 1000
@@ -35,6 +36,7 @@ public sealed class KafkaRun
     public string Events { get; }
     public string Profiles { get; }
     public string DeadLetters { get; }
+    public string Actions { get; }
     public string Group { get; }
     public string Folder { get; }
     public string DataDirectory { get; }
