@@ -126,6 +126,11 @@ public static class ProfileCtl
             rollback,
         });
 
+        root.Subcommands.Add(new Command("segments", "User segments (KMeans on 30-day behaviour).")
+        {
+            Query("show", "The serving segmentation: each segment's id, description, share of users and centroid.", _ => "/segments"),
+        });
+
         var parsed = root.Parse(args);
         return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
     }

@@ -16,8 +16,11 @@ namespace ProfilePipeline.Node;
 /// <summary>An actor system that is a member of the cluster (a cluster of one when no seed nodes are configured) with the profile shard region.</summary>
 public sealed class ClusterNode : IAsyncDisposable
 {
-    private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures, ModelHolder models, IActorRef? learner)
+    private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures, ModelHolder models, IActorRef? learner,
+        SegmentHolder segments, IActorRef? segmentation)
     {
+        Segments = segments;
+        Segmentation = segmentation;
         System = system;
         Profiles = profiles;
         Settings = settings;
@@ -41,6 +44,12 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>The proxy of the learner singleton (<see cref="PropensityLearnerActor"/>), or null when learning is off.</summary>
     public IActorRef? Learner { get; }
+
+    /// <summary>The segmentation this node assigns with: none until the singleton has trained one.</summary>
+    public SegmentHolder Segments { get; }
+
+    /// <summary>The proxy of the segmentation singleton (<see cref="Segments.SegmentationActor"/>), or null when segments are off.</summary>
+    public IActorRef? Segmentation { get; }
 
     public static async Task<ClusterNode> StartAsync(Config config, TimeSpan joinTimeout)
     {
@@ -69,7 +78,9 @@ public sealed class ClusterNode : IAsyncDisposable
                 new UserProfileMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
             var models = new ModelHolder(RuleBasedPropensityModel.Instance);
             var learner = settings.DecisionPoints is null ? null : StartLearner(system, LearningConfig.From(config).Learner, models);
-            return new ClusterNode(system, region, settings, erasures, models, learner);
+            var segments = new SegmentHolder();
+            var segmentation = SegmentationConfig.From(config) is { } segmentSettings ? StartSegmentation(system, segmentSettings, segments) : null;
+            return new ClusterNode(system, region, settings, erasures, models, learner, segments, segmentation);
         }
         catch
         {
@@ -99,6 +110,16 @@ public sealed class ClusterNode : IAsyncDisposable
         var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/propensity-learner", ClusterSingletonProxySettings.Create(system)),
             "propensity-learner-proxy");
         system.ActorOf(ModelSubscriber.Props(proxy, models), "model-subscriber");
+        return proxy;
+    }
+
+    /// <summary>The segmentation singleton, its proxy, and this node's subscriber that swaps new versions into scoring.</summary>
+    private static IActorRef StartSegmentation(ActorSystem system, Node.Segments.SegmentationSettings settings, SegmentHolder segments)
+    {
+        system.ActorOf(ClusterSingletonManager.Props(Node.Segments.SegmentationActor.Props(settings), PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system)), "segmentation");
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/segmentation", ClusterSingletonProxySettings.Create(system)), "segmentation-proxy");
+        system.ActorOf(Node.Segments.SegmentSubscriber.Props(proxy, segments), "segment-subscriber");
         return proxy;
     }
 

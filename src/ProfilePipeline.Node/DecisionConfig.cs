@@ -96,6 +96,7 @@ public static class DecisionConfig
         {
             MinPropensity = when.MinPropensity, MaxPropensity = when.MaxPropensity, MinChurnRisk = when.MinChurnRisk,
             AllTags = [.. when.AllTags ?? []], AnyTags = [.. when.AnyTags ?? []], NoTags = [.. when.NoTags ?? []], Tiers = [.. when.Tiers ?? []],
+            Segments = [.. when.Segments ?? []],
         }, entry.Action, entry.Priority, new FrequencyCap(cap.Count, per));
     }
 
@@ -105,7 +106,8 @@ public static class DecisionConfig
 
     private sealed record ConditionEntry(
         double? MinPropensity = null, double? MaxPropensity = null, double? MinChurnRisk = null,
-        List<string>? AllTags = null, List<string>? AnyTags = null, List<string>? NoTags = null, List<string>? Tiers = null);
+        List<string>? AllTags = null, List<string>? AnyTags = null, List<string>? NoTags = null, List<string>? Tiers = null,
+        List<string>? Segments = null);
 
     private sealed record CapEntry(int Count, string? Per);
 }

@@ -29,6 +29,9 @@ public sealed record ProfileGraphParts(
     /// <summary>Labelling of decision points for the online learner (null: learning is off).</summary>
     public LabelSettings? Labels { get; init; }
 
+    /// <summary>Segment assignment and sampling (null: segments off).</summary>
+    public SegmentScoring? Segments { get; init; }
+
     /// <summary>Inactivity timers, churn risk and decision rules (null: off).</summary>
     public DecisionSettings? Decisions { get; init; }
 }
@@ -53,7 +56,7 @@ public static class ProfileGraph
             .Async()
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
             .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
-            .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch))
+            .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
             .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.Metrics) : Flow.Create<PipelineItem>())
             .Async()
             .Via(outputs)

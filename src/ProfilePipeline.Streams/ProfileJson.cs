@@ -43,7 +43,16 @@ public static class ProfileJson
         foreach (var tag in p.Tags)
             w.WriteStringValue(tag);
         w.WriteEndArray();
-        w.WriteNull("segment");
+        if (p.Segment is { } segment)
+        {
+            w.WriteStartObject("segment");
+            w.WriteString("id", segment.Id);
+            w.WriteString("name", segment.Name);
+            w.WriteNumber("version", segment.Version);
+            w.WriteEndObject();
+        }
+        else
+            w.WriteNull("segment");
         w.WriteNumber("churnRisk", Math.Round(p.ChurnRisk, 6));
         WriteOptional(w, "inactiveSinceMs", p.InactiveSince);
         w.WriteNumber("evaluatedAtMs", p.EvaluatedAt);
@@ -105,6 +114,10 @@ public static class ProfileJson
         w.WriteString("modelVersion", p.ModelVersion);
         w.WriteNumber("churnRisk", Math.Round(p.ChurnRisk, 6));
         w.WriteString("tier", p.Rfm.Tier);
+        if (p.Segment is { } segment)
+            w.WriteString("segment", segment.Id);
+        else
+            w.WriteNull("segment");
         w.WriteStartArray("tags");
         foreach (var tag in p.Tags)
             w.WriteStringValue(tag);

@@ -1,28 +1,60 @@
 using Akka;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Domain.Segments;
 
 namespace ProfilePipeline.Streams;
 
 /// <summary>
-/// Scores each profile update with the model current when its batch arrives. The model is read once per
-/// batch, so a swap lands between batches, never inside one.
+/// Scores each profile update with the model current when its batch arrives, and assigns its segment with the
+/// segmentation current then. Both are read once per batch, so a swap lands between batches, never inside one. A
+/// share of the updates' segment vectors is sampled for the segmentation singleton.
 /// </summary>
 public static class ScoreStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(ProfileScorer scorer, ModelHolder models, int maxBatch) =>
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(ProfileScorer scorer, ModelHolder models, int maxBatch, SegmentScoring? segments = null) =>
         Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
-            .SelectMany(batch =>
+            .StatefulSelectMany<PipelineItem, List<PipelineItem>, PipelineItem, NotUsed>(() =>
             {
-                var model = models.Current;
-                for (var i = 0; i < batch.Count; i++)
+                var sampled = new List<(string, double[])>();
+                return batch =>
                 {
-                    if (batch[i].Features is { } features)
-                        batch[i] = batch[i] with { Profile = scorer.Score(features, batch[i].Attributes, model) };
-                }
-                return batch;
+                    var model = models.Current;
+                    var segmentation = segments?.Segments.Current;
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        if (batch[i].Features is not { } features)
+                            continue;
+                        var profile = scorer.Score(features, batch[i].Attributes, model);
+                        if (segmentation is not null)
+                        {
+                            var segment = segmentation.Assign(features);
+                            profile = profile with { Segment = new SegmentAssignment(segment.Id, segment.Name, segmentation.Version) };
+                        }
+                        if (segments?.Samples is not null && Sampled(features.UserId, features.ProfileVersion, segments.SampleRate))
+                            sampled.Add((features.UserId, SegmentFeatures.Vector(features)));
+                        batch[i] = batch[i] with { Profile = profile };
+                    }
+                    if (sampled.Count >= (segments?.SampleBatch ?? int.MaxValue))
+                    {
+                        segments!.Samples!.Publish([.. sampled]);
+                        sampled.Clear();
+                    }
+                    return batch;
+                };
             });
+
+    /// <summary>A deterministic share of updates by user and version (FNV-1a), so that a rerun samples the same ones.</summary>
+    private static bool Sampled(string userId, long version, double rate)
+    {
+        var hash = 2166136261u;
+        foreach (var c in userId)
+            hash = (hash ^ c) * 16777619u;
+        hash = (hash ^ (uint)version) * 16777619u;
+        hash = (hash ^ (uint)(version >> 32)) * 16777619u;
+        return hash / (double)uint.MaxValue < rate;
+    }
 }
 
 /// <summary>Holds the current propensity model; a new version replaces it atomically.</summary>

@@ -166,6 +166,11 @@ public sealed class DecisionProperties
         Assert.Equal("win-back-action", action?.Action);
         Assert.Null(book.Decide(profile.AsInactive(Start, Start + 2, 0.9) with { Tags = profile.Tags.Add(ProfileTags.Inactive).Add(ProfileTags.BigSpender) },
             RuleTrigger.Inactive, Start + 2));
+        var segmented = new RuleBook([Rule("seg", 1, 5, TimeSpan.FromDays(1), new RuleCondition { Segments = ["s2", "frequent browsers"] })], 10);
+        Assert.Null(segmented.Decide(profile, RuleTrigger.Update, Start)); // no segment yet
+        Assert.Null(segmented.Decide(profile with { Segment = new SegmentAssignment("s1", "occasional buyers", 1) }, RuleTrigger.Update, Start));
+        Assert.NotNull(segmented.Decide(profile with { Segment = new SegmentAssignment("s2", "occasional buyers", 1) }, RuleTrigger.Update, Start));
+        Assert.NotNull(segmented.Decide(profile with { Segment = new SegmentAssignment("s7", "frequent browsers", 3) }, RuleTrigger.Update, Start));
         var tiered = new RuleBook([Rule("tier", 1, 1, TimeSpan.FromDays(1), new RuleCondition { Tiers = ["champion"], MinPropensity = 0.0 })], 10);
         Assert.Null(tiered.Decide(profile, RuleTrigger.Update, Start));
         Assert.NotNull(tiered.Decide(profile with { Rfm = profile.Rfm with { Tier = "champion" } }, RuleTrigger.Update, Start));

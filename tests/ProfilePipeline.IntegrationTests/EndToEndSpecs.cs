@@ -58,6 +58,12 @@ public sealed class EndToEndSpecs
             Assert.Equal(updates.Order().Distinct(), updates);
         }
 
+        // Segments: once the singleton has trained, profiles carry a segment, and an id means one thing within a version.
+        var segments = published.Select(p => p.GetProperty("segment")).Where(s => s.ValueKind == JsonValueKind.Object).ToList();
+        Assert.NotEmpty(segments);
+        Assert.All(segments.GroupBy(s => (s.GetProperty("version").GetInt32(), s.GetProperty("id").GetString())),
+            g => Assert.Single(g.Select(s => s.GetProperty("name").GetString()).Distinct()));
+
         CheckInactivityFlags(truth, published);
         CheckActions(data, published);
     }

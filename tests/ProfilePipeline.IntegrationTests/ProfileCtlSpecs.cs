@@ -144,7 +144,8 @@ public sealed class ProfileCtlSpecs
     [Fact]
     public async Task Profilectl_shows_a_users_history_and_replays_profiles_from_the_journal_with_a_progress_bar()
     {
-        await using var node = await RunningNode.StartAsync();
+        // The stream has 300 users: the segmentation trains once 100 of them are sampled.
+        await using var node = await RunningNode.StartAsync("profile-pipeline.segments.min-samples = 100");
         var remote = new Dictionary<string, string> { [ProfileCtl.NodeVariable] = $"{node.Url.Host}:{node.Url.Port}", [ProfileCtl.TokenVariable] = node.Token };
         await Eventually.HoldsAsync(async () => (await CtlAsync(remote, "profile", "get", RunningNode.SomeUser)).Exit == 0, TimeSpan.FromSeconds(30));
 
@@ -167,6 +168,12 @@ public sealed class ProfileCtlSpecs
         var unknown = await CtlAsync(remote, "profile", "history", "nobody-at-all");
         Assert.Equal(CtlException.NotFound, unknown.Exit);
         Assert.Contains("unknown user nobody-at-all", unknown.Err);
+
+        await Eventually.HoldsAsync(async () => (await CtlAsync(remote, "segments", "show")).Exit == 0, TimeSpan.FromSeconds(60), "a segmentation");
+        var segments = await CtlAsync(remote, "segments", "show");
+        Assert.Matches(@"(?m)^segments\[0\]\.id\s+s\d+\s*$", segments.Out);
+        Assert.Matches(@"(?m)^segments\[0\]\.name\s+(frequent|regular|occasional) ", segments.Out);
+        Assert.Matches(@"(?m)^segments\[0\]\.centroid\.events30d\s+\d", segments.Out);
 
         // Paused by the operator, so that only the replay writes to profiles.jsonl; the replay leaves it paused.
         Assert.Equal(0, (await CtlAsync(remote, "pipeline", "pause")).Exit);

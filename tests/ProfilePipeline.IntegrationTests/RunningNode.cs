@@ -26,12 +26,21 @@ public sealed class RunningNode : IAsyncDisposable
     /// <summary>A user id of the generated stream, as the shop knows it.</summary>
     public static string SomeUser => RecordSources.ReadGenerator(Stream, -1).Select(r => r[CanonicalFields.UserId]).First(u => u is not null)!;
 
-    public static async Task<RunningNode> StartAsync()
+    /// <param name="config">HOCON overriding the node's configuration, if any.</param>
+    public static async Task<RunningNode> StartAsync(string? config = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "pp-admin-" + Guid.NewGuid().ToString("N"));
+        string? configFile = null;
+        if (config is not null)
+        {
+            Directory.CreateDirectory(data);
+            configFile = Path.Combine(data, "override.conf");
+            await File.WriteAllTextAsync(configFile, config);
+        }
         var options = new RunOptions
         {
             DataDirectory = data, Events = Stream.Events, Users = Stream.Users, Seed = Stream.Seed, Rate = 4_000, ProgressInterval = TimeSpan.FromSeconds(30),
+            ConfigFile = configFile,
         };
         var drain = new CancellationTokenSource();
         var node = new RunningNode(data, Task.Run(() => new PipelineRunner(options, TextWriter.Null).RunAsync(drain.Token)));

@@ -29,6 +29,9 @@ public sealed record RuleCondition
     /// <summary>RFM tiers of which the profile must be in one (when any are given).</summary>
     public ImmutableArray<string> Tiers { get; init; } = [];
 
+    /// <summary>Segments (ids such as s3, or names) of which the profile must be in one (when any are given).</summary>
+    public ImmutableArray<string> Segments { get; init; } = [];
+
     public bool Holds(ScoredProfile p) =>
         (MinPropensity is not { } minP || p.Propensity >= minP)
         && (MaxPropensity is not { } maxP || p.Propensity <= maxP)
@@ -36,7 +39,8 @@ public sealed record RuleCondition
         && AllTags.All(p.Tags.Contains)
         && (AnyTags.IsEmpty || AnyTags.Any(p.Tags.Contains))
         && !NoTags.Any(p.Tags.Contains)
-        && (Tiers.IsEmpty || Tiers.Contains(p.Rfm.Tier));
+        && (Tiers.IsEmpty || Tiers.Contains(p.Rfm.Tier))
+        && (Segments.IsEmpty || (p.Segment is { } s && (Segments.Contains(s.Id) || Segments.Contains(s.Name))));
 }
 
 /// <summary>At most <see cref="Count"/> actions of a rule per user within any <see cref="Per"/> of event time.</summary>

@@ -6,6 +6,9 @@ namespace ProfilePipeline.Domain.Scoring;
 /// <summary>RFM scores (1 to 5 each) and the tier they put the user in.</summary>
 public sealed record RfmScore(int Recency, int Frequency, int Monetary, string Tier);
 
+/// <summary>A user's segment: its stable id, its description, and the segmentation version that assigned it.</summary>
+public sealed record SegmentAssignment(string Id, string Name, int Version);
+
 /// <summary>What the pipeline publishes per profile update (docs/scored-profile.schema.json).</summary>
 public sealed record ScoredProfile(
     ProfileFeatures Features,
@@ -34,6 +37,9 @@ public sealed record ScoredProfile(
     }
 
     private readonly long? _evaluatedAt;
+
+    /// <summary>The user's segment under the serving segmentation; null until one is trained (or with segments off).</summary>
+    public SegmentAssignment? Segment { get; init; }
 
     /// <summary>This profile as flagged inactive at watermark <paramref name="at"/>: the <c>inactive</c> tag, churn risk and quiet time.</summary>
     public ScoredProfile AsInactive(long quietSince, long at, double churnRisk) => this with

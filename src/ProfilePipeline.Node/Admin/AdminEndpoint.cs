@@ -209,6 +209,32 @@ public sealed class AdminEndpoint : IAsyncDisposable
         app.MapDelete("/replay", () => rebuilds.Cancel() is { } progress
             ? Results.Json(progress, Json)
             : Results.NotFound(new { error = "no replay has run on this node since it started" }));
+        app.MapGet("/segments", async () =>
+        {
+            if (node.Segmentation is not { } segmentation)
+                return Results.Json(new { error = "segments are off on this cluster (profile-pipeline.segments.enabled = off)" },
+                    statusCode: StatusCodes.Status404NotFound);
+            var served = await segmentation.Ask<Segments.SegmentsServed>(Segments.GetSegments.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            if (served.Model is not { } model)
+                return Results.Json(new { error = $"no segmentation trained yet: {served.SampledUsers} users sampled so far" },
+                    statusCode: StatusCodes.Status404NotFound);
+            return Results.Json(new
+            {
+                version = model.Version,
+                trainedOn = model.TrainedOn,
+                trainedAt = model.TrainedAt.ToString("O"),
+                sampledUsers = served.SampledUsers,
+                segments = model.Segments.Select(segment => new
+                {
+                    id = segment.Id,
+                    name = segment.Name,
+                    share = Math.Round(segment.Share, 4),
+                    // The centroid in the features' own units: counts and money back from log(1 + x).
+                    centroid = Domain.Segments.SegmentFeatures.Names.Zip(model.RawCentroid(segment), (name, value) => (name, value))
+                        .ToDictionary(c => c.name, c => Math.Round(Math.Exp(c.value) - 1, 2)),
+                }),
+            }, Json);
+        });
         app.MapGet("/model", async () =>
         {
             if (node.Learner is not { } learner)

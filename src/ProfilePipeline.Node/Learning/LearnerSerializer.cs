@@ -9,7 +9,8 @@ namespace ProfilePipeline.Node.Learning;
 /// <summary>
 /// The learner's messages as JSON under short, stable manifests: the model registry's journal entries (MV1 a promoted
 /// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client) and what nodes
-/// send to and receive from the learner singleton.
+/// send to and receive from the learner singleton; likewise the segmentation singleton's (SG1 a segmentation version in
+/// its journal, and its messages).
 /// </summary>
 public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -31,6 +32,10 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
             "ProfilePipeline.Node.Learning.RollbackModel, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.GetServingModel, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.ServingModel, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Domain.Segments.SegmentModel, ProfilePipeline.Domain" = learner
+            "ProfilePipeline.Node.Segments.SegmentSamples, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Segments.GetSegments, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Segments.SegmentsServed, ProfilePipeline.Node" = learner
           }
           serialization-identifiers {
             "ProfilePipeline.Node.Learning.LearnerSerializer, ProfilePipeline.Node" = 7102
@@ -53,6 +58,10 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
         ["RM1"] = typeof(RollbackModel),
         ["GM1"] = typeof(GetServingModel),
         ["SM1"] = typeof(ServingModel),
+        ["SG1"] = typeof(Domain.Segments.SegmentModel),
+        ["SS1"] = typeof(Segments.SegmentSamples),
+        ["GG1"] = typeof(Segments.GetSegments),
+        ["SV1"] = typeof(Segments.SegmentsServed),
     };
 
     private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);
