@@ -16,7 +16,7 @@ public static class SummaryPrinter
         console.WriteLine($"  dead letters      {s.DeadLetters:N0}{Reasons(s)}");
         console.WriteLine($"  unknown items     {s.UnknownItems:N0}");
         console.WriteLine($"  users updated     {s.Users:N0}");
-        console.WriteLine($"  profile updates   {s.ProfilesWritten:N0}");
+        console.WriteLine($"  profile records   {s.ProfilesWritten:N0} (updates, and users found inactive)");
         console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
         console.WriteLine($"  found inactive    {metrics.UsersFoundInactive:N0} users");
         var actions = metrics.ActionsByName.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:N0}").ToList();

@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using Akka;
+using Akka.Actor;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Streams;
 
@@ -16,46 +18,86 @@ public sealed record DecisionSettings(
     TimeSpan WatermarkLateness,
     TimeSpan PriorVisitGap,
     int MaxTrackedUsers,
-    ImmutableArray<DecisionRule> Rules);
+    ImmutableArray<DecisionRule> Rules)
+{
+    /// <summary>How long the user's entity may take to confirm a silence.</summary>
+    public TimeSpan ConfirmTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}
 
 /// <summary>
-/// After scoring: each profile update sets its user's inactivity timer and is given to the update rules; when the
-/// watermark passes other users' timers, their last profiles are flagged inactive with their churn risk and given to
-/// the inactivity rules. Both ride on the record that moved the watermark, in source order.
+/// After scoring: each applied event moves its user's inactivity timer, and each profile update is given to the update
+/// rules. When the watermark passes another user's timer, the user's entity is asked first: only if it holds no newer
+/// event (on a cluster, the user's later events may have gone to another node after a rebalance, or the user was
+/// erased) is the user flagged inactive with a churn risk and given to the inactivity rules. Flags and actions ride on
+/// the record that moved the watermark, in source order.
 /// </summary>
 public static class DecisionStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, PipelineMetrics metrics) =>
-        Flow.Create<PipelineItem>().StatefulSelectMany<PipelineItem, PipelineItem, PipelineItem, NotUsed>(() =>
-        {
-            var timers = new InactivityTracker(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
-            var rules = new RuleBook(settings.Rules, settings.MaxTrackedUsers);
-            return item => [Decide(item, timers, rules, settings, metrics)];
-        });
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, IActorRef profiles, PipelineMetrics metrics)
+    {
+        // One graph run creates the flow once: its state lives as long as the run. The rule book is locked because the
+        // inactivity rules run after the asynchronous confirmation, the update rules before it.
+        var timers = new InactivityTracker(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
+        var rules = new RuleBook(settings.Rules, settings.MaxTrackedUsers);
+        var ruleLock = new Lock();
+        return Flow.Create<PipelineItem>()
+            .Select(item => Observe(item, timers, rules, ruleLock, metrics))
+            .SelectAsync(1, item => item.candidates.Count == 0
+                ? Task.FromResult(item.item)
+                : ConfirmAsync(item.item, item.candidates, profiles, settings, rules, ruleLock, timers, metrics));
+    }
 
-    private static PipelineItem Decide(PipelineItem item, InactivityTracker timers, RuleBook rules, DecisionSettings settings, PipelineMetrics metrics)
+    private static (PipelineItem item, IReadOnlyList<QuietUser> candidates) Observe(PipelineItem item, InactivityTracker timers, RuleBook rules,
+        Lock ruleLock, PipelineMetrics metrics)
     {
         if (item.Outcome == Domain.Profile.EventOutcome.Applied && item.Event is { } applied)
             timers.Touch(applied.UserId, applied.Timestamp);
         if (item.Profile is not { } profile)
-            return item;
+            return (item, []);
         timers.Observe(profile);
-        ImmutableArray<ProfileAction>.Builder? actions = null;
-        if (rules.Decide(profile, RuleTrigger.Update, profile.Features.AsOf) is { } onUpdate)
-            (actions ??= ImmutableArray.CreateBuilder<ProfileAction>()).Add(onUpdate);
-        var quiet = timers.Advance();
-        ImmutableArray<ScoredProfile>.Builder? inactive = null;
-        foreach (var user in quiet)
+        ProfileAction? onUpdate;
+        lock (ruleLock)
+            onUpdate = rules.Decide(profile, RuleTrigger.Update, profile.Features.AsOf);
+        var candidates = timers.Advance();
+        if (onUpdate is not null)
         {
-            var flagged = user.Profile.AsInactive(user.QuietSince, user.DetectedAt,
-                ChurnRisk.Of(user.Profile.Features, user.DetectedAt, settings.PriorVisitGap));
-            (inactive ??= ImmutableArray.CreateBuilder<ScoredProfile>(quiet.Count)).Add(flagged);
-            if (rules.Decide(flagged, RuleTrigger.Inactive, user.DetectedAt) is { } onQuiet)
-                (actions ??= ImmutableArray.CreateBuilder<ProfileAction>()).Add(onQuiet);
+            item = item with { Actions = [onUpdate] };
+            metrics.RecordDecisions(0, [onUpdate], timers.Tracked, rules.Capped);
         }
-        metrics.RecordDecisions(inactive?.Count ?? 0, actions is null ? [] : actions, timers.Tracked, rules.Capped);
-        if (actions is null && inactive is null)
-            return item;
-        return item with { Inactive = inactive?.ToImmutable() ?? [], Actions = actions?.ToImmutable() ?? [] };
+        return (item, candidates);
+    }
+
+    private static async Task<PipelineItem> ConfirmAsync(PipelineItem item, IReadOnlyList<QuietUser> candidates, IActorRef profiles,
+        DecisionSettings settings, RuleBook rules, Lock ruleLock, InactivityTracker timers, PipelineMetrics metrics)
+    {
+        var replies = await Task.WhenAll(candidates.Select(c => profiles.Ask<ProfileReply>(new GetProfile(c.Profile.Features.UserId), settings.ConfirmTimeout)))
+            .ConfigureAwait(false);
+        var inactive = ImmutableArray.CreateBuilder<ScoredProfile>();
+        var actions = ImmutableArray.CreateBuilder<ProfileAction>();
+        actions.AddRange(item.Actions);
+        var decided = new List<ProfileAction>();
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var user = candidates[i];
+            // The entity is the truth: flag only the version this node saw last. A newer one means the user acted (here or
+            // on another node); none means the user was erased.
+            if (replies[i].Features?.ProfileVersion != user.Profile.Features.ProfileVersion)
+            {
+                metrics.RecordInactivityNotConfirmed();
+                continue;
+            }
+            var flagged = user.Profile.AsInactive(user.QuietSince, user.DetectedAt, ChurnRisk.Of(user.Profile.Features, user.DetectedAt, settings.PriorVisitGap));
+            inactive.Add(flagged);
+            ProfileAction? onQuiet;
+            lock (ruleLock)
+                onQuiet = rules.Decide(flagged, RuleTrigger.Inactive, user.DetectedAt);
+            if (onQuiet is not null)
+            {
+                actions.Add(onQuiet);
+                decided.Add(onQuiet);
+            }
+        }
+        metrics.RecordDecisions(inactive.Count, decided, timers.Tracked, rules.Capped);
+        return inactive.Count == 0 && decided.Count == 0 ? item : item with { Inactive = inactive.ToImmutable(), Actions = actions.ToImmutable() };
     }
 }

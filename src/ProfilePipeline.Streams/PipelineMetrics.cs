@@ -20,6 +20,7 @@ public sealed class PipelineMetrics
     private long _unknownItems;
     private long _completed;
     private long _usersFoundInactive;
+    private long _inactivityNotConfirmed;
     private long _inactivityTimers;
     private long _actionsCapped;
     private readonly ConcurrentDictionary<string, long> _actionsByName = new();
@@ -52,6 +53,11 @@ public sealed class PipelineMetrics
 
     /// <summary>Users found inactive (an inactivity timer fired in event time) and flagged on the profile output.</summary>
     public long UsersFoundInactive => Interlocked.Read(ref _usersFoundInactive);
+
+    /// <summary>Silences the user's entity did not confirm: it held a newer version (events elsewhere, or still in flight) or none (erased).</summary>
+    public long InactivityNotConfirmed => Interlocked.Read(ref _inactivityNotConfirmed);
+
+    internal void RecordInactivityNotConfirmed() => Interlocked.Increment(ref _inactivityNotConfirmed);
 
     /// <summary>Users with a pending inactivity timer on this node.</summary>
     public long InactivityTimers => Interlocked.Read(ref _inactivityTimers);
@@ -95,6 +101,34 @@ public sealed class PipelineMetrics
 
     internal void RecordRead() => Interlocked.Increment(ref _read);
 
+    /// <summary>The graph's stages in order; <see cref="StagePassed"/> counts the records that have left each.</summary>
+    public static readonly IReadOnlyList<string> Stages = ["clean and enrich", "profile update", "labels", "score", "decide", "output"];
+
+    private readonly long[] _stagePassed = new long[Stages.Count];
+
+    /// <summary>Records that have left each stage of <see cref="Stages"/> (the output stage's count is <see cref="Completed"/>).</summary>
+    public long[] StagePassed()
+    {
+        var passed = new long[Stages.Count];
+        for (var i = 0; i < passed.Length - 1; i++)
+            passed[i] = Interlocked.Read(ref _stagePassed[i]);
+        passed[^1] = Completed;
+        return passed;
+    }
+
+    /// <summary>Records inside each stage now: what entered it (left the one before, or was read) and has not left it.</summary>
+    public long[] StageInFlight()
+    {
+        var read = Read;
+        var passed = StagePassed();
+        var inFlight = new long[passed.Length];
+        for (var i = 0; i < passed.Length; i++)
+            inFlight[i] = Math.Max(0, (i == 0 ? read : passed[i - 1]) - passed[i]);
+        return inFlight;
+    }
+
+    internal void RecordStagePassed(int stage) => Interlocked.Increment(ref _stagePassed[stage]);
+
     internal void RecordAccepted(long eventTime, bool itemKnown)
     {
         Interlocked.Increment(ref _accepted);
@@ -128,8 +162,9 @@ public sealed class PipelineMetrics
             Interlocked.Increment(ref _redelivered);
         if (item.Outcome == Domain.Profile.EventOutcome.Erased)
             Interlocked.Increment(ref _refusedAsErased);
-        if (item.Profile is not null)
-            Interlocked.Increment(ref _profilesWritten);
+        var profiles = (item.Profile is null ? 0 : 1) + item.Inactive.Length; // updates, and flags of users found inactive
+        if (profiles > 0)
+            Interlocked.Add(ref _profilesWritten, profiles);
         if (item.EnteredAtTicks >= Interlocked.Read(ref _latencyFrom))
             _latency.Record(Stopwatch.GetElapsedTime(item.EnteredAtTicks));
     }

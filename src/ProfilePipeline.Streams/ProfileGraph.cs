@@ -37,7 +37,8 @@ public sealed record ProfileGraphParts(
 }
 
 /// <summary>
-/// source → clean → enrich → profile update (sharded entities) → labels (for the learner) → score → outputs (files and checkpoint, or
+/// source → clean → enrich → profile update (sharded entities) → labels (for the learner) → score (and segment) → decide (inactivity,
+/// actions) → outputs (files and checkpoint, or
 /// Kafka topics and offset commits).
 /// Backpressured end to end: every stage has a bounded buffer, and the source is pulled only as fast as
 /// the entities persist and the outputs are written. The kill switch drains: the source stops and
@@ -45,6 +46,14 @@ public sealed record ProfileGraphParts(
 /// </summary>
 public static class ProfileGraph
 {
+    /// <summary>Counts the records leaving stage <paramref name="stage"/> of <see cref="PipelineMetrics.Stages"/>.</summary>
+    private static Flow<PipelineItem, PipelineItem, NotUsed> Passed(PipelineMetrics metrics, int stage) =>
+        Flow.Create<PipelineItem>().Select(item =>
+        {
+            metrics.RecordStagePassed(stage);
+            return item;
+        });
+
     public static IRunnableGraph<(TSource Source, UniqueKillSwitch Drain, Task<Done> Completion)> Create<TSource>(
         Source<PipelineItem, TSource> source, ProfileGraphParts parts, Flow<PipelineItem, int, NotUsed> outputs, ProfileGraphSettings settings) =>
         source
@@ -53,11 +62,16 @@ public static class ProfileGraph
             .Async()
             .Via(CleanStage.Create(parts.Cleaner, parts.Metrics, settings.CleanRecentIds))
             .Via(EnrichStage.Create(parts.SideData, parts.Metrics))
+            .Via(Passed(parts.Metrics, 0))
             .Async()
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
+            .Via(Passed(parts.Metrics, 1))
             .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
+            .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
-            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.Metrics) : Flow.Create<PipelineItem>())
+            .Via(Passed(parts.Metrics, 3))
+            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.ShardRegion, parts.Metrics) : Flow.Create<PipelineItem>())
+            .Via(Passed(parts.Metrics, 4))
             .Async()
             .Via(outputs)
             .ToMaterialized(Sink.Ignore<int>(), (left, completion) => (left.Item1, left.Item2, completion));

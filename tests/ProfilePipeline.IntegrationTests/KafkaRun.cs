@@ -7,14 +7,15 @@ namespace ProfilePipeline.IntegrationTests;
 /// <summary>One Kafka pipeline scenario's names (topics, group) and the --config file that points the node at them.</summary>
 public sealed class KafkaRun
 {
-    public KafkaRun(KafkaBroker broker)
+    /// <param name="extraConfig">HOCON added to the run's configuration file.</param>
+    public KafkaRun(KafkaBroker broker, string extraConfig = "")
     {
         Broker = broker;
         var id = Guid.NewGuid().ToString("N")[..12];
         Events = $"events-{id}";
-        Profiles = $"profiles-{id}";
         DeadLetters = $"dead-{id}";
         Actions = $"actions-{id}";
+        Profiles = $"profiles-{id}";
         Group = $"pipeline-{id}";
         Folder = TestData.NewFolder("kafka");
         DataDirectory = Path.Combine(Folder, "data");
@@ -29,6 +30,7 @@ public sealed class KafkaRun
               consumer.buffer-size = 1000
               commit-interval = 50ms
             }
+            {{extraConfig}}
             """);
     }
 

@@ -28,6 +28,19 @@ public sealed class ProfileCtlSpecs
         Assert.Equal(0, stats.Exit);
         Assert.Matches(@"(?m)^read\s+\d+", stats.Out);
         Assert.Contains("latencyMs.p99", stats.Out);
+        Assert.Matches(@"(?m)^stages\[1\]\.stage\s+profile update\s*$", stats.Out);
+
+        // Per stage: what left it, what is inside it, how fast; counts never grow down the graph.
+        await Eventually.HoldsAsync(async () => await StageAsync(remote, 5, "perSecond") > 0, TimeSpan.FromSeconds(30), "an output rate");
+        using (var json = JsonDocument.Parse((await CtlAsync(remote, "pipeline", "stats", "--json")).Out))
+        {
+            var stages = json.RootElement.GetProperty("stages").EnumerateArray().ToList();
+            Assert.Equal(["clean and enrich", "profile update", "labels", "score", "decide", "output"], stages.Select(s => s.GetProperty("stage").GetString()));
+            var passed = stages.Select(s => s.GetProperty("passed").GetInt64()).ToList();
+            Assert.Equal(passed.OrderDescending(), passed);
+            Assert.True(json.RootElement.GetProperty("read").GetInt64() >= passed[0]);
+            Assert.All(stages, s => Assert.True(s.GetProperty("inFlight").GetInt64() >= 0));
+        }
 
         await Eventually.HoldsAsync(async () => (await CtlAsync(remote, "profile", "get", RunningNode.SomeUser)).Exit == 0, TimeSpan.FromSeconds(30));
         var profile = await CtlAsync(remote, "profile", "get", RunningNode.SomeUser, "--json");
@@ -74,6 +87,8 @@ public sealed class ProfileCtlSpecs
         Assert.Contains("profilepipeline_records_read_total", metrics.Out);
         Assert.Matches(@"(?m)^profilepipeline_entity_update_seconds_count [1-9]", metrics.Out); // persistence latency
         Assert.Matches(@"(?m)^profilepipeline_entities\{region=""[^""]+""\} [1-9]", metrics.Out);
+        Assert.Matches(@"(?m)^profilepipeline_stage_passed_total\{stage=""output""\} [1-9]", metrics.Out);
+        Assert.Contains("profilepipeline_stage_in_flight{stage=\"profile update\"}", metrics.Out);
 
         var unknown = await CtlAsync(remote, "profile", "get", "nobody-at-all");
         Assert.Equal(CtlException.NotFound, unknown.Exit);
@@ -251,6 +266,12 @@ public sealed class ProfileCtlSpecs
             return null;
         using var json = JsonDocument.Parse(show.Out);
         return json.RootElement.GetProperty("serving").GetString();
+    }
+
+    private static async Task<double> StageAsync(IReadOnlyDictionary<string, string> environment, int stage, string field)
+    {
+        using var stats = JsonDocument.Parse((await CtlAsync(environment, "pipeline", "stats", "--json")).Out);
+        return stats.RootElement.GetProperty("stages")[stage].GetProperty(field).GetDouble();
     }
 
     private static async Task<long> ReadAsync(IReadOnlyDictionary<string, string> environment)

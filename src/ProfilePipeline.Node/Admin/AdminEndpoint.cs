@@ -96,8 +96,12 @@ public sealed class AdminEndpoint : IAsyncDisposable
             }
             return Results.Text(PrometheusText.Write(metrics, node.Models.Current.Version, learner, entities), PrometheusText.ContentType);
         });
+        var rates = new StageRates(metrics);
+        app.Lifetime.ApplicationStopping.Register(rates.Dispose);
         app.MapGet("/pipeline/stats", () => Results.Json(new
         {
+            stages = Stages(metrics, rates),
+            slowestStage = SlowestStage(metrics),
             read = metrics.Read,
             completed = metrics.Completed,
             applied = metrics.Applied,
@@ -114,6 +118,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
             latencyMs = new { p50 = metrics.Latency.Quantile(0.5).TotalMilliseconds, p99 = metrics.Latency.Quantile(0.99).TotalMilliseconds },
             entityUpdateMs = new { p50 = metrics.EntityUpdates.Quantile(0.5).TotalMilliseconds, p99 = metrics.EntityUpdates.Quantile(0.99).TotalMilliseconds },
             usersFoundInactive = metrics.UsersFoundInactive,
+            inactivityNotConfirmed = metrics.InactivityNotConfirmed,
             inactivityTimers = metrics.InactivityTimers,
             actions = metrics.ActionsByName.ToDictionary(),
             actionsCapped = metrics.ActionsCapped,
@@ -397,6 +402,26 @@ public sealed class AdminEndpoint : IAsyncDisposable
             address = Akka.Actor.Address.AllSystems;
             return false;
         }
+    }
+
+    /// <summary>Per stage: records that have left it, records inside it now (its buffers' fill), and records per second leaving it.</summary>
+    private static object[] Stages(PipelineMetrics metrics, StageRates rates)
+    {
+        var passed = metrics.StagePassed();
+        var inFlight = metrics.StageInFlight();
+        var perSecond = rates.PerSecond();
+        return [.. PipelineMetrics.Stages.Select((stage, i) => new { stage, passed = passed[i], inFlight = inFlight[i], perSecond = Math.Round(perSecond[i], 1) })];
+    }
+
+    /// <summary>
+    /// The stage holding the most records, when records are inside at all: in a backpressured graph records wait in front of
+    /// and inside the slowest stage, and the stages before it are held back by it.
+    /// </summary>
+    private static string? SlowestStage(PipelineMetrics metrics)
+    {
+        var inFlight = metrics.StageInFlight();
+        var most = Array.IndexOf(inFlight, inFlight.Max());
+        return inFlight[most] > 0 ? PipelineMetrics.Stages[most] : null;
     }
 
     /// <summary>An ISO-8601 time (UTC unless it says otherwise) or epoch milliseconds; null when not given.</summary>

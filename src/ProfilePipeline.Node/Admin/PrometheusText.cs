@@ -22,7 +22,7 @@ public static class PrometheusText
         Counter(text, "profilepipeline_events_duplicate_total", "Events dropped as duplicates of an earlier event id.", metrics.Duplicates);
         Counter(text, "profilepipeline_events_redelivered_total", "Records already applied (a replay or a redelivery).", metrics.Redelivered);
         Counter(text, "profilepipeline_events_refused_erased_total", "Events of erased users from before their erasure, refused.", metrics.RefusedAsErased);
-        Counter(text, "profilepipeline_profiles_written_total", "Scored profile updates written or published.", metrics.ProfilesWritten);
+        Counter(text, "profilepipeline_profiles_written_total", "Scored profile records written or published: updates, and users found inactive.", metrics.ProfilesWritten);
         Counter(text, "profilepipeline_unknown_items_total", "Events whose item is not in the catalogue.", metrics.UnknownItems);
         Header(text, "profilepipeline_dead_letters_total", "Records refused, by reason.", "counter");
         foreach (var (reason, count) in metrics.DeadLettersByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal))
@@ -49,7 +49,17 @@ public static class PrometheusText
             foreach (var (region, entities) in entitiesByRegion.OrderBy(kv => kv.Key, StringComparer.Ordinal))
                 Line(text, $"profilepipeline_entities{{region=\"{Escape(region)}\"}}", entities);
         }
+        Header(text, "profilepipeline_stage_passed_total", "Records that have left each stage of the graph.", "counter");
+        var passed = metrics.StagePassed();
+        for (var i = 0; i < passed.Length; i++)
+            Line(text, $"profilepipeline_stage_passed_total{{stage=\"{Escape(PipelineMetrics.Stages[i])}\"}}", passed[i]);
+        Header(text, "profilepipeline_stage_in_flight", "Records inside each stage now (its buffers' fill).", "gauge");
+        var inFlight = metrics.StageInFlight();
+        for (var i = 0; i < inFlight.Length; i++)
+            Line(text, $"profilepipeline_stage_in_flight{{stage=\"{Escape(PipelineMetrics.Stages[i])}\"}}", inFlight[i]);
         Counter(text, "profilepipeline_users_inactive_total", "Users found inactive by their event-time timer and flagged.", metrics.UsersFoundInactive);
+        Counter(text, "profilepipeline_inactivity_not_confirmed_total", "Silences the user's entity did not confirm (newer events elsewhere, or erased).",
+            metrics.InactivityNotConfirmed);
         Header(text, "profilepipeline_inactivity_timers", "Users with a pending inactivity timer on this node.", "gauge");
         Line(text, "profilepipeline_inactivity_timers", metrics.InactivityTimers);
         Header(text, "profilepipeline_actions_total", "Actions the decision rules produced, by action.", "counter");
