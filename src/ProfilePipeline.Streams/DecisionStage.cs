@@ -67,10 +67,24 @@ public static class DecisionStage
         return (item, candidates);
     }
 
+    /// <summary>The version of the user's profile the entity holds; 0 when it holds none, null when it does not answer in time.</summary>
+    private static async Task<long?> CurrentVersionAsync(IActorRef profiles, string userId, TimeSpan timeout)
+    {
+        try
+        {
+            var reply = await profiles.Ask<ProfileReply>(new GetProfile(userId), timeout).ConfigureAwait(false);
+            return reply.Features?.ProfileVersion ?? 0;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<PipelineItem> ConfirmAsync(PipelineItem item, IReadOnlyList<QuietUser> candidates, IActorRef profiles,
         DecisionSettings settings, RuleBook rules, Lock ruleLock, InactivityTracker timers, PipelineMetrics metrics)
     {
-        var replies = await Task.WhenAll(candidates.Select(c => profiles.Ask<ProfileReply>(new GetProfile(c.Profile.Features.UserId), settings.ConfirmTimeout)))
+        var replies = await Task.WhenAll(candidates.Select(c => CurrentVersionAsync(profiles, c.Profile.Features.UserId, settings.ConfirmTimeout)))
             .ConfigureAwait(false);
         var inactive = ImmutableArray.CreateBuilder<ScoredProfile>();
         var actions = ImmutableArray.CreateBuilder<ProfileAction>();
@@ -80,8 +94,9 @@ public static class DecisionStage
         {
             var user = candidates[i];
             // The entity is the truth: flag only the version this node saw last. A newer one means the user acted (here or
-            // on another node); none means the user was erased.
-            if (replies[i].Features?.ProfileVersion != user.Profile.Features.ProfileVersion)
+            // on another node); none means the user was erased, or the entity did not answer (its node died: the flag is
+            // skipped and counted rather than the stream failed).
+            if (replies[i] != user.Profile.Features.ProfileVersion)
             {
                 metrics.RecordInactivityNotConfirmed();
                 continue;
