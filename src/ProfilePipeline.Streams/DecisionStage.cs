@@ -33,18 +33,35 @@ public sealed record DecisionSettings(
 /// </summary>
 public static class DecisionStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, IActorRef profiles, PipelineMetrics metrics)
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, IActorRef profiles, PipelineMetrics metrics, int maxBatch = 500)
     {
         // One graph run creates the flow once: its state lives as long as the run. The rule book is locked because the
-        // inactivity rules run after the asynchronous confirmation, the update rules before it.
+        // inactivity rules run after the asynchronous confirmation, the update rules before it. Records go through in
+        // batches (whatever has queued up, at most maxBatch), so that the asynchronous step costs once per batch.
         var timers = new InactivityTracker(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
         var rules = new RuleBook(settings.Rules, settings.MaxTrackedUsers);
         var ruleLock = new Lock();
         return Flow.Create<PipelineItem>()
-            .Select(item => Observe(item, timers, rules, ruleLock, metrics))
-            .SelectAsync(1, item => item.candidates.Count == 0
-                ? Task.FromResult(item.item)
-                : ConfirmAsync(item.item, item.candidates, profiles, settings, rules, ruleLock, timers, metrics));
+            .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
+            .Select(batch =>
+            {
+                var candidates = new List<(int Index, IReadOnlyList<QuietUser> Users)>();
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var (item, quiet) = Observe(batch[i], timers, rules, ruleLock, metrics);
+                    batch[i] = item;
+                    if (quiet.Count > 0)
+                        candidates.Add((i, quiet));
+                }
+                return (batch, candidates);
+            })
+            .SelectAsync(1, async work =>
+            {
+                foreach (var (index, users) in work.candidates)
+                    work.batch[index] = await ConfirmAsync(work.batch[index], users, profiles, settings, rules, ruleLock, timers, metrics).ConfigureAwait(false);
+                return work.batch;
+            })
+            .SelectMany(batch => batch);
     }
 
     private static (PipelineItem item, IReadOnlyList<QuietUser> candidates) Observe(PipelineItem item, InactivityTracker timers, RuleBook rules,

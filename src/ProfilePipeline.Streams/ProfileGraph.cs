@@ -70,7 +70,7 @@ public static class ProfileGraph
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
             .Via(Passed(parts.Metrics, 3))
-            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.ShardRegion, parts.Metrics) : Flow.Create<PipelineItem>())
+            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.ShardRegion, parts.Metrics, settings.ScoreBatch) : Flow.Create<PipelineItem>())
             .Via(Passed(parts.Metrics, 4))
             .Async()
             .Via(outputs)
