@@ -109,7 +109,9 @@ public sealed class ClusterNode : IAsyncDisposable
             ClusterSingletonManagerSettings.Create(system)), "propensity-learner");
         var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/propensity-learner", ClusterSingletonProxySettings.Create(system)),
             "propensity-learner-proxy");
-        system.ActorOf(ModelSubscriber.Props(proxy, models), "model-subscriber");
+        // The scoring stage reads the holder once per batch, so a new version lands between batches.
+        system.ActorOf(SingletonFollower<ServingModel>.Props(PropensityLearnerActor.Topic, proxy, GetServingModel.Instance,
+            serving => models.Publish(serving.Version?.ToModel() ?? (IPropensityModel)RuleBasedPropensityModel.Instance)), "model-subscriber");
         return proxy;
     }
 
@@ -119,7 +121,12 @@ public sealed class ClusterNode : IAsyncDisposable
         system.ActorOf(ClusterSingletonManager.Props(Node.Segments.SegmentationActor.Props(settings), PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(system)), "segmentation");
         var proxy = system.ActorOf(ClusterSingletonProxy.Props("/user/segmentation", ClusterSingletonProxySettings.Create(system)), "segmentation-proxy");
-        system.ActorOf(Node.Segments.SegmentSubscriber.Props(proxy, segments), "segment-subscriber");
+        system.ActorOf(SingletonFollower<Node.Segments.SegmentsServed>.Props(Node.Segments.SegmentationActor.Topic, proxy, Node.Segments.GetSegments.Instance,
+            served =>
+            {
+                if (served.Model is { } model)
+                    segments.Publish(model);
+            }), "segment-subscriber");
         return proxy;
     }
 

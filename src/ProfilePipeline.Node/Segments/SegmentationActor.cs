@@ -128,38 +128,6 @@ public sealed class SegmentationActor : UntypedPersistentActor
     }
 }
 
-/// <summary>Keeps a node's <see cref="Streams.SegmentHolder"/> on the serving segmentation (subscribes; asks at start until answered).</summary>
-public sealed class SegmentSubscriber : ReceiveActor, IWithTimers
-{
-    private sealed record Ask
-    {
-        public static readonly Ask Instance = new();
-    }
-
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    public static Props Props(IActorRef segmentation, Streams.SegmentHolder segments) =>
-        Akka.Actor.Props.Create(() => new SegmentSubscriber(segmentation, segments));
-
-    public SegmentSubscriber(IActorRef segmentation, Streams.SegmentHolder segments)
-    {
-        Receive<SubscribeAck>(_ => Self.Tell(Ask.Instance));
-        Receive<Ask>(_ =>
-        {
-            segmentation.Tell(GetSegments.Instance);
-            Timers.StartSingleTimer("ask", Ask.Instance, TimeSpan.FromSeconds(2));
-        });
-        Receive<SegmentsServed>(served =>
-        {
-            Timers.Cancel("ask");
-            if (served.Model is { } model)
-                segments.Publish(model);
-        });
-    }
-
-    protected override void PreStart() => DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(SegmentationActor.Topic, Self));
-}
-
 /// <summary>Hands a node's sampled segment vectors to the segmentation singleton through its proxy.</summary>
 public sealed class SegmentSampleSink(IActorRef segmentation) : Streams.ISegmentSampleSink
 {
