@@ -49,17 +49,27 @@ public sealed class SegmentTrainer(int clusters, int seed = 1)
         fitted.Model.GetClusterCentroids(ref buffers, out var k);
         var centroids = buffers.Take(k).Select(b => b.DenseValues().Select(x => (double)x).ToArray()).ToList();
 
-        var draft = new SegmentModel(0, [.. means], [.. deviations],
-            [.. centroids.Select((c, i) => new Segment("s" + (i + 1), "", [.. c], 0))], sample.Count, now);
         var counts = new int[k];
         foreach (var z in standardized)
-            counts[int.Parse(draft.Nearest(z).Id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) - 1]++;
+            counts[Nearest(centroids, z)]++;
 
-        var ids = SegmentNaming.MatchIds([.. centroids.Select(c => draft.RawCentroid(new Segment("", "", [.. c], 0)))], previous);
+        var raw = centroids.Select(c => c.Select((z, d) => z * deviations[d] + means[d]).ToArray()).ToList();
+        var ids = SegmentNaming.MatchIds(raw, previous);
         var names = SegmentNaming.UniqueNames(ids, [.. centroids.Select(SegmentNaming.Describe)]);
         var segments = Enumerable.Range(0, k)
             .Select(i => new Segment(ids[i], names[i], [.. centroids[i]], (double)counts[i] / sample.Count))
-            .OrderBy(s => int.Parse(s.Id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
+            .OrderBy(s => SegmentNaming.Number(s.Id));
         return new SegmentModel((previous?.Version ?? 0) + 1, [.. means], [.. deviations], [.. segments], sample.Count, now);
+    }
+
+    private static int Nearest(List<double[]> centroids, double[] z)
+    {
+        var best = 0;
+        for (var i = 1; i < centroids.Count; i++)
+        {
+            if (SegmentModel.Distance(centroids[i], z) < SegmentModel.Distance(centroids[best], z))
+                best = i;
+        }
+        return best;
     }
 }

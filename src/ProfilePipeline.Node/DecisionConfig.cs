@@ -18,8 +18,6 @@ public static class DecisionConfig
         AllowTrailingCommas = true, ReadCommentHandling = JsonCommentHandling.Skip, UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
     };
 
-    private static readonly ImmutableHashSet<string> Tiers = ["champion", "loyal", "at_risk", "new_customer", "lapsed", "occasional", "prospect"];
-
     /// <summary>The decision stage's settings, or null when <c>enabled = off</c>.</summary>
     /// <remarks>A relative <c>rules-file</c> is looked for in the working directory, then in the node's own config folder.</remarks>
     public static DecisionSettings? From(Config config)
@@ -78,8 +76,8 @@ public static class DecisionConfig
         }
         foreach (var tier in when.Tiers ?? [])
         {
-            if (!Tiers.Contains(tier))
-                throw new InvalidDataException($"{where}: unknown tier '{tier}'; tiers are {string.Join(", ", Tiers.Order())}");
+            if (!RfmTiers.All.Contains(tier))
+                throw new InvalidDataException($"{where}: unknown tier '{tier}'; tiers are {string.Join(", ", RfmTiers.All)}");
         }
         if (entry.Cap is not { Count: > 0 } cap || string.IsNullOrWhiteSpace(cap.Per))
             throw new InvalidDataException($"{where}: needs a cap with a positive count and a period, e.g. \"cap\": {{ \"count\": 1, \"per\": \"7d\" }}");

@@ -82,9 +82,8 @@ public sealed class ProfileRebuilds(ClusterNode node, ProfileGraphParts parts)
         {
             if (_job is { IsRunning: true })
                 throw new InvalidOperationException("a rebuild is already running: watch it with `profilectl replay status`, or cancel it");
-            _job = new Job(from, to);
-            var job = _job;
-            job.Run = Task.Run(() => RunAsync(job, outputs));
+            var job = _job = new Job(from, to);
+            _ = Task.Run(() => RunAsync(job, outputs)); // RunAsync records every outcome, failures included, in the job
             return job.Progress();
         }
     }
@@ -190,7 +189,6 @@ public sealed class ProfileRebuilds(ClusterNode node, ProfileGraphParts parts)
         public DateTimeOffset From { get; } = from;
         public DateTimeOffset To { get; } = to;
         public CancellationTokenSource Cancellation { get; } = new();
-        public Task? Run { get; set; }
         public bool PausedIngestion { get; set; }
         public bool IsRunning => _state == "running";
 

@@ -36,11 +36,23 @@ public sealed record RuleCondition
         (MinPropensity is not { } minP || p.Propensity >= minP)
         && (MaxPropensity is not { } maxP || p.Propensity <= maxP)
         && (MinChurnRisk is not { } minC || p.ChurnRisk >= minC)
-        && AllTags.All(p.Tags.Contains)
-        && (AnyTags.IsEmpty || AnyTags.Any(p.Tags.Contains))
-        && !NoTags.Any(p.Tags.Contains)
+        && Count(AllTags, p.Tags) == AllTags.Length
+        && (AnyTags.IsEmpty || Count(AnyTags, p.Tags) > 0)
+        && Count(NoTags, p.Tags) == 0
         && (Tiers.IsEmpty || Tiers.Contains(p.Rfm.Tier))
         && (Segments.IsEmpty || (p.Segment is { } s && (Segments.Contains(s.Id) || Segments.Contains(s.Name))));
+
+    /// <summary>How many of <paramref name="wanted"/> the profile has: a loop, since every profile update is tested.</summary>
+    private static int Count(ImmutableArray<string> wanted, ImmutableSortedSet<string> tags)
+    {
+        var found = 0;
+        foreach (var tag in wanted)
+        {
+            if (tags.Contains(tag))
+                found++;
+        }
+        return found;
+    }
 }
 
 /// <summary>At most <see cref="Count"/> actions of a rule per user within any <see cref="Per"/> of event time.</summary>

@@ -47,16 +47,30 @@ public sealed class ProfileScorer(ScoringSettings settings)
         var m = 1 + settings.MonetarySpend.Count(bound => f.Rfm.Monetary30d >= bound);
         var tier = (r, fScore, m) switch
         {
-            _ when f.LastPurchaseAt is null => "prospect",
-            ( >= 4, >= 4, _) => "champion",
-            ( >= 3, >= 3, _) => "loyal",
-            ( <= 2, >= 2, _) => "at_risk",
-            ( >= 4, _, _) => "new_customer",
-            ( <= 2, _, _) => "lapsed",
-            _ => "occasional",
+            _ when f.LastPurchaseAt is null => RfmTiers.Prospect,
+            ( >= 4, >= 4, _) => RfmTiers.Champion,
+            ( >= 3, >= 3, _) => RfmTiers.Loyal,
+            ( <= 2, >= 2, _) => RfmTiers.AtRisk,
+            ( >= 4, _, _) => RfmTiers.NewCustomer,
+            ( <= 2, _, _) => RfmTiers.Lapsed,
+            _ => RfmTiers.Occasional,
         };
         return new RfmScore(r, fScore, m, tier);
     }
+}
+
+/// <summary>The RFM tiers <see cref="ProfileScorer.Rfm"/> gives.</summary>
+public static class RfmTiers
+{
+    public const string Champion = "champion";
+    public const string Loyal = "loyal";
+    public const string AtRisk = "at_risk";
+    public const string NewCustomer = "new_customer";
+    public const string Lapsed = "lapsed";
+    public const string Occasional = "occasional";
+    public const string Prospect = "prospect";
+
+    public static readonly ImmutableSortedSet<string> All = [Champion, Loyal, AtRisk, NewCustomer, Lapsed, Occasional, Prospect];
 }
 
 public static class ProfileTags

@@ -86,6 +86,9 @@ public sealed record SegmentModel(int Version, ImmutableArray<double> Means, Imm
 /// </summary>
 public static class SegmentNaming
 {
+    /// <summary>The number of a segment id: 3 for s3.</summary>
+    public static int Number(string id) => int.Parse(id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>
     /// Gives each new centroid the id of the previous segment it is closest to (in the features' own units, since each
     /// version standardises differently), closest pairs first, each previous id used once; centroids left over get
@@ -97,7 +100,7 @@ public static class SegmentNaming
         var next = 1;
         if (previous is not null)
         {
-            next = previous.Segments.Max(s => int.Parse(s.Id.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)) + 1;
+            next = previous.Segments.Max(s => Number(s.Id)) + 1;
             var pairs = (from n in Enumerable.Range(0, rawCentroids.Count)
                          from p in previous.Segments
                          select (New: n, Old: p.Id, Distance: SegmentModel.Distance(rawCentroids[n], previous.RawCentroid(p))))
@@ -144,7 +147,7 @@ public static class SegmentNaming
         foreach (var group in Enumerable.Range(0, names.Count).GroupBy(i => names[i], StringComparer.Ordinal))
         {
             var n = 0;
-            foreach (var i in group.OrderBy(i => int.Parse(ids[i].AsSpan(1), System.Globalization.CultureInfo.InvariantCulture)))
+            foreach (var i in group.OrderBy(i => Number(ids[i])))
                 result[i] = n++ == 0 ? names[i] : $"{names[i]} {n}";
         }
         return result;

@@ -31,8 +31,7 @@ public static class JournalReads
         long toSequenceNr, long max, TimeSpan timeout)
     {
         var result = new TaskCompletionSource<JournalRange>(TaskCreationOptions.RunContinuationsAsynchronously);
-        system.ActorOf(Props.Create(() => new Reader(journal, new ReplayMessages(fromSequenceNr, toSequenceNr, max, persistenceId, ActorRefs.Nobody),
-            result, timeout)));
+        system.ActorOf(Props.Create(() => new Reader(journal, persistenceId, fromSequenceNr, toSequenceNr, max, result, timeout)));
         return result.Task;
     }
 
@@ -72,16 +71,17 @@ public static class JournalReads
     {
         private readonly ImmutableArray<JournalEntry>.Builder _entries = ImmutableArray.CreateBuilder<JournalEntry>();
 
-        public Reader(IActorRef journal, ReplayMessages request, TaskCompletionSource<JournalRange> result, TimeSpan timeout)
+        public Reader(IActorRef journal, string persistenceId, long fromSequenceNr, long toSequenceNr, long max, TaskCompletionSource<JournalRange> result,
+            TimeSpan timeout)
         {
             Receive<ReplayedMessage>(m => _entries.Add(new JournalEntry(m.Persistent.SequenceNr, new DateTime(m.Persistent.Timestamp, DateTimeKind.Utc),
                 m.Persistent.Payload)));
             Receive<RecoverySuccess>(m => Finish(() => result.TrySetResult(new JournalRange(m.HighestSequenceNr, _entries.ToImmutable()))));
             Receive<ReplayMessagesFailure>(m => Finish(() => result.TrySetException(m.Cause)));
             Receive<ReceiveTimeout>(_ => Finish(() => result.TrySetException(
-                new TimeoutException($"the journal did not replay {request.PersistenceId} within {timeout.TotalSeconds:0} s"))));
+                new TimeoutException($"the journal did not replay {persistenceId} within {timeout.TotalSeconds:0} s"))));
             Context.SetReceiveTimeout(timeout);
-            journal.Tell(new ReplayMessages(request.FromSequenceNr, request.ToSequenceNr, request.Max, request.PersistenceId, Self));
+            journal.Tell(new ReplayMessages(fromSequenceNr, toSequenceNr, max, persistenceId, Self));
         }
 
         private void Finish(Action complete)

@@ -208,12 +208,11 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 return Results.Conflict(new { error = e.Message });
             }
         });
-        app.MapGet("/replay", () => rebuilds.Current is { } progress
-            ? Results.Json(progress, Json)
-            : Results.NotFound(new { error = "no replay has run on this node since it started" }));
-        app.MapDelete("/replay", () => rebuilds.Cancel() is { } progress
-            ? Results.Json(progress, Json)
-            : Results.NotFound(new { error = "no replay has run on this node since it started" }));
+        IResult Replay(RebuildProgress? progress) => progress is null
+            ? Results.NotFound(new { error = "no replay has run on this node since it started" })
+            : Results.Json(progress, Json);
+        app.MapGet("/replay", () => Replay(rebuilds.Current));
+        app.MapDelete("/replay", () => Replay(rebuilds.Cancel()));
         app.MapGet("/segments", async () =>
         {
             if (node.Segmentation is not { } segmentation)
