@@ -245,6 +245,16 @@ public static class ProfileCtl
                 rows.Add([entry.GetProperty("sequenceNr").ToString(), Text(e, "time"), Text(e, "type"), Text(e, "itemId"), Text(e, "categoryId"),
                     Text(e, "brand"), Text(e, "price")]);
             }
+            if (entry.TryGetProperty("decision", out var d) && d.ValueKind == JsonValueKind.Object)
+            {
+                // A decision the entity recorded: the profile version flagged inactive, the rule whose action was taken.
+                var what = string.Join(", ", new[]
+                {
+                    d.GetProperty("flaggedInactiveVersion").ValueKind == JsonValueKind.Null ? null : $"flagged inactive (version {Text(d, "flaggedInactiveVersion")})",
+                    d.GetProperty("rule").ValueKind == JsonValueKind.Null ? null : $"action of rule {Text(d, "rule")}",
+                }.Where(part => part is not null));
+                rows.Add([entry.GetProperty("sequenceNr").ToString(), Text(d, "at"), "decision: " + what, "", "", "", ""]);
+            }
         }
         var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(row => row[c].Length)).ToArray();
         for (var i = 0; i < rows.Count; i++)

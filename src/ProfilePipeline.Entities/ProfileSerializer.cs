@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Serialization;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Serialization;
 
@@ -14,6 +15,8 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     public const int Id = 7101;
     private const string BehaviorsRecordedManifest = "BR1";
     private const string SnapshotManifest = "PS1";
+    private const string SnapshotWithLedgerManifest = "PS2";
+    private const string LedgerEntryManifest = "LE1";
     private const string ErasureRecordedManifest = "ER1";
 
     /// <summary>Binds everything the entity persists to this serializer; part of every node's configuration.</summary>
@@ -24,6 +27,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
             "ProfilePipeline.Domain.Profile.BehaviorsRecorded, ProfilePipeline.Domain" = profile
             "ProfilePipeline.Entities.ProfileSnapshot, ProfilePipeline.Entities" = profile
             "ProfilePipeline.Entities.ErasureRecorded, ProfilePipeline.Entities" = profile
+            "ProfilePipeline.Domain.Decisions.LedgerEntry, ProfilePipeline.Domain" = profile
           }
           serialization-identifiers {
             "ProfilePipeline.Entities.ProfileSerializer, ProfilePipeline.Entities" = 7101
@@ -36,26 +40,70 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     public override string Manifest(object o) => o switch
     {
         BehaviorsRecorded => BehaviorsRecordedManifest,
-        ProfileSnapshot => SnapshotManifest,
+        ProfileSnapshot => SnapshotWithLedgerManifest,
         ErasureRecorded => ErasureRecordedManifest,
+        LedgerEntry => LedgerEntryManifest,
         _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {o.GetType()}"),
     };
 
     public override byte[] ToBinary(object obj) => obj switch
     {
         BehaviorsRecorded recorded => BehaviorEventCodec.ToBytes(recorded),
-        ProfileSnapshot snapshot => snapshot.State,
+        ProfileSnapshot snapshot => SnapshotToBytes(snapshot),
         ErasureRecorded erased => ErasureToBytes(erased),
+        LedgerEntry entry => LedgerEntryToBytes(entry),
         _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {obj.GetType()}"),
     };
 
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
         BehaviorsRecordedManifest => BehaviorEventCodec.BehaviorsRecordedFromBytes(bytes),
-        SnapshotManifest => new ProfileSnapshot(bytes),
+        SnapshotManifest => new ProfileSnapshot(bytes), // written before decisions were kept: an empty ledger
+        SnapshotWithLedgerManifest => SnapshotFromBytes(bytes),
         ErasureRecordedManifest => ErasureFromBytes(bytes),
+        LedgerEntryManifest => LedgerEntryFromBytes(bytes),
         _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProfileSerializer)}"),
     };
+
+    /// <summary>PS2: the state's length, the state, then the decision ledger.</summary>
+    private static byte[] SnapshotToBytes(ProfileSnapshot snapshot)
+    {
+        var bytes = new byte[4 + snapshot.State.Length + snapshot.Ledger.Length];
+        BitConverter.TryWriteBytes(bytes, snapshot.State.Length);
+        snapshot.State.CopyTo(bytes, 4);
+        snapshot.Ledger.CopyTo(bytes, 4 + snapshot.State.Length);
+        return bytes;
+    }
+
+    private static ProfileSnapshot SnapshotFromBytes(byte[] bytes)
+    {
+        var length = BitConverter.ToInt32(bytes, 0);
+        return new ProfileSnapshot(bytes[4..(4 + length)]) { Ledger = bytes[(4 + length)..] };
+    }
+
+    private static byte[] LedgerEntryToBytes(LedgerEntry entry)
+    {
+        using var stream = new MemoryStream(64);
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(entry.FlaggedVersion.HasValue);
+            writer.Write(entry.FlaggedVersion ?? 0);
+            writer.Write(entry.Rule is not null);
+            writer.Write(entry.Rule ?? "");
+            writer.Write(entry.At);
+        }
+        return stream.ToArray();
+    }
+
+    private static LedgerEntry LedgerEntryFromBytes(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        var hasFlag = reader.ReadBoolean();
+        var version = reader.ReadInt64();
+        var hasRule = reader.ReadBoolean();
+        var rule = reader.ReadString();
+        return new LedgerEntry(hasFlag ? version : null, hasRule ? rule : null, reader.ReadInt64());
+    }
 
     private static byte[] ErasureToBytes(ErasureRecorded erased)
     {

@@ -31,6 +31,16 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
         ["UE1"] = typeof(UserErased),
         ["RP1"] = typeof(RebuildProfile),
         ["PB1"] = typeof(ProfileRebuilt),
+        ["RD1"] = typeof(RecordDecision),
+        ["DR1"] = typeof(DecisionReply),
+        ["AT1"] = typeof(ArmTimers),
+        ["TA1"] = typeof(TimersArmed),
+        ["DT1"] = typeof(DisarmTimers),
+        ["TD1"] = typeof(TimersDisarmed),
+        ["GT1"] = typeof(GetPartitionTimers),
+        ["MF1"] = typeof(MarkFlagged),
+        ["TF1"] = typeof(TimersFlagged),
+        ["PT1"] = typeof(PartitionTimers),
     };
 
     private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);

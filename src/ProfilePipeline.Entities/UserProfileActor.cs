@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities.Storage;
@@ -14,6 +15,7 @@ namespace ProfilePipeline.Entities;
 /// bound recovery; sharding passivates the entity when idle. <see cref="EraseProfile"/> records the erasure with the
 /// <see cref="ErasureRegistry"/>, deletes every event and snapshot, and from then on refuses events from before it.
 /// <see cref="RebuildProfile"/> folds the journal's events afresh, for a change of settings or a republication.
+/// <see cref="RecordDecision"/> checks and records inactivity flags and actions in the user's <see cref="DecisionLedger"/>.
 /// </summary>
 /// <remarks>
 /// An untyped persistent actor with plain switches: a receive-style actor builds its handler table per instance,
@@ -25,6 +27,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
     private readonly UserProfileSettings _settings;
     private readonly Erasures _erasures;
     private ProfileState _state; // replaced by a snapshot during recovery and by erasure; folded into in place otherwise
+    private DecisionLedger _ledger = DecisionLedger.Empty();
     private long _appliedSinceSnapshot;
     private bool _savingSnapshot;
     private long? _erasedAt;
@@ -67,9 +70,13 @@ public sealed class UserProfileActor : UntypedPersistentActor
         {
             case SnapshotOffer { Snapshot: ProfileSnapshot snapshot }:
                 _state = ProfileState.FromBytes(snapshot.State, _settings.Profile);
+                _ledger = DecisionLedger.FromBytes(snapshot.Ledger);
                 break;
             case BehaviorsRecorded recorded:
                 _state.ApplyInPlace(recorded); // the entity owns its state: nothing else holds it
+                break;
+            case LedgerEntry entry:
+                _ledger.Apply(entry, _settings.Rules.LongestCapPeriod);
                 break;
             case RecoveryCompleted:
                 _erasedAt = _erasures.ErasedAt(_userId);
@@ -128,6 +135,9 @@ public sealed class UserProfileActor : UntypedPersistentActor
             case RecordBehaviors command:
                 Handle(command);
                 break;
+            case RecordDecision decision:
+                Handle(decision);
+                break;
             case GetProfile:
                 Sender.Tell(new ProfileReply(_userId, _state.Version == 0 ? null : _state.Features(_userId)));
                 break;
@@ -165,13 +175,45 @@ public sealed class UserProfileActor : UntypedPersistentActor
         {
             var decisionPoints = ApplyTakingDecisionPoints(recorded);
             _appliedSinceSnapshot += recorded.Events.Length;
-            if (_appliedSinceSnapshot >= _settings.SnapshotEvery)
-            {
-                SaveSnapshot(new ProfileSnapshot(_state.ToBytes()));
-                _savingSnapshot = true;
-                _appliedSinceSnapshot = 0;
-            }
+            SnapshotWhenDue();
             replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)) { DecisionPoints = decisionPoints });
+        });
+    }
+
+    private void SnapshotWhenDue()
+    {
+        if (_appliedSinceSnapshot < _settings.SnapshotEvery)
+            return;
+        SaveSnapshot(Snapshot(_state.ToBytes()));
+        _savingSnapshot = true;
+        _appliedSinceSnapshot = 0;
+    }
+
+    private ProfileSnapshot Snapshot(byte[] state) => new(state) { Ledger = _ledger.ToBytes() };
+
+    private void Handle(RecordDecision request)
+    {
+        var holding = new List<DecisionRule>(request.HoldingRules.Length);
+        foreach (var name in request.HoldingRules)
+        {
+            // A rule this node does not know (the nodes' rule files differ while one is rolled out) is not fired here.
+            if (_settings.Rules.Find(name) is { } rule)
+                holding.Add(rule);
+        }
+        var decided = _ledger.Decide(_state.Version, request.FlagVersion, holding, request.At);
+        var reply = new DecisionReply(_userId, decided.Flagged, decided.Rule?.Name ?? decided.RepeatedRule, decided.Capped) { Repeat = decided.Repeat };
+        if (decided.ToRecord(request.FlagVersion, request.At) is not { } entry)
+        {
+            Sender.Tell(reply);
+            return;
+        }
+        var replyTo = Sender;
+        Persist(entry, recorded =>
+        {
+            _ledger.Apply(recorded, _settings.Rules.LongestCapPeriod);
+            _appliedSinceSnapshot++;
+            SnapshotWhenDue();
+            replyTo.Tell(reply);
         });
     }
 
@@ -229,7 +271,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         if (changed)
         {
             // Recovery starts from the rebuilt profile, not from a snapshot taken with the old settings.
-            SaveSnapshot(new ProfileSnapshot(bytes));
+            SaveSnapshot(Snapshot(bytes));
             _savingSnapshot = true;
             _appliedSinceSnapshot = 0;
         }
@@ -252,6 +294,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         _erasures.Add(new UserErased(_userId, recorded.Key, recorded.ErasedAt));
         _erasedAt = recorded.ErasedAt;
         _state = ProfileState.Empty(_settings.Profile);
+        _ledger = DecisionLedger.Empty();
         _appliedSinceSnapshot = 0;
         _erasing!.PendingDeletions = 2;
         // Sent to the journal directly: DeleteMessages(long.MaxValue) would pass on the last sequence number instead, and

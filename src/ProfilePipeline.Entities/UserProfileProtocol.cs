@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
@@ -28,7 +29,28 @@ public sealed record GetProfile(string UserId) : IWithUserId;
 public sealed record ProfileReply(string UserId, ProfileFeatures? Features);
 
 /// <summary>A snapshot of <see cref="ProfileState"/> in its own binary layout (the entity decodes it with its settings).</summary>
-public sealed record ProfileSnapshot(byte[] State);
+public sealed record ProfileSnapshot(byte[] State)
+{
+    /// <summary>The user's <see cref="DecisionLedger"/> (empty in snapshots taken before decisions were kept).</summary>
+    public byte[] Ledger { get; init; } = [];
+}
+
+/// <summary>
+/// Decide for the user, against the user's <see cref="DecisionLedger"/>: flag profile version <see cref="FlagVersion"/>
+/// inactive (null: no flag; refused when the profile has moved on or the version was flagged already), and take the
+/// first of <see cref="HoldingRules"/> (names, in the order tried) whose frequency cap has room at event time
+/// <see cref="At"/>. What is decided is persisted before the reply, <see cref="DecisionReply"/>.
+/// </summary>
+public sealed record RecordDecision(string UserId, long? FlagVersion, ImmutableArray<string> HoldingRules, long At) : IWithUserId;
+
+/// <param name="Flagged">The flag was new and is recorded.</param>
+/// <param name="Rule">The rule whose action is recorded; null when none.</param>
+/// <param name="Capped">Holding rules skipped because of their cap.</param>
+public sealed record DecisionReply(string UserId, bool Flagged, string? Rule, int Capped)
+{
+    /// <summary>The flag was for the version flagged already; <see cref="Rule"/> is then the rule that fired with it.</summary>
+    public bool Repeat { get; init; }
+}
 
 /// <summary>
 /// Rebuild the profile from the journal: every event the user's journal holds is folded afresh with the entity's

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 
@@ -9,6 +10,9 @@ public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEv
 {
     /// <summary>Which applied events are decision points for the online learner (null: learning is off).</summary>
     public DecisionPointSettings? DecisionPoints { get; init; }
+
+    /// <summary>The decision rules, by which the entity checks the frequency caps of the rules it is asked to fire.</summary>
+    public RuleBook Rules { get; init; } = RuleBook.None;
 
     /// <summary><c>profile-pipeline.learning</c>'s decision points, or null when the section is absent or learning is off.</summary>
     public static DecisionPointSettings? DecisionPointsFrom(Config config, TimeSpan? horizon = null)

@@ -17,8 +17,9 @@ namespace ProfilePipeline.Node;
 public sealed class ClusterNode : IAsyncDisposable
 {
     private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures, ModelHolder models, IActorRef? learner,
-        SegmentHolder segments, IActorRef? segmentation)
+        SegmentHolder segments, IActorRef? segmentation, IActorRef? timerIndex)
     {
+        TimerIndex = timerIndex;
         Segments = segments;
         Segmentation = segmentation;
         System = system;
@@ -35,6 +36,9 @@ public sealed class ClusterNode : IAsyncDisposable
     public IActorRef Profiles { get; }
 
     public UserProfileSettings Settings { get; }
+
+    /// <summary>The shard region of the partitions' durable inactivity timers (<see cref="InactivityIndexActor"/>); null when decisions are off.</summary>
+    public IActorRef? TimerIndex { get; }
 
     /// <summary>This node's view of the erasure registry (a cluster singleton).</summary>
     public Erasures Erasures { get; }
@@ -53,7 +57,8 @@ public sealed class ClusterNode : IAsyncDisposable
 
     public static async Task<ClusterNode> StartAsync(Config config, TimeSpan joinTimeout)
     {
-        var settings = UserProfileSettings.FromConfig(config);
+        var decisions = DecisionConfig.From(config);
+        var settings = UserProfileSettings.FromConfig(config) with { Rules = new Domain.Decisions.RuleBook(decisions?.Rules ?? []) };
         // The cluster tools' own configuration (their serializers above all) from the start: a node that receives sharding's
         // distributed-data gossip before its own replicator has started must already know how to read it.
         var system = ActorSystem.Create("profile-pipeline", config
@@ -76,11 +81,16 @@ public sealed class ClusterNode : IAsyncDisposable
                 userId => UserProfileActor.Props(userId, settings, erasures),
                 ClusterShardingSettings.Create(system),
                 new UserProfileMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
+            var timerIndex = decisions is null ? null : await ClusterSharding.Get(system).StartAsync(
+                InactivityIndexMessageExtractor.TypeName,
+                partition => InactivityIndexActor.Props(partition, snapshotEvery: 500),
+                ClusterShardingSettings.Create(system),
+                new InactivityIndexMessageExtractor()).ConfigureAwait(false);
             var models = new ModelHolder(RuleBasedPropensityModel.Instance);
             var learner = settings.DecisionPoints is null ? null : StartLearner(system, LearningConfig.From(config).Learner, models);
             var segments = new SegmentHolder();
             var segmentation = SegmentationConfig.From(config) is { } segmentSettings ? StartSegmentation(system, segmentSettings, segments) : null;
-            return new ClusterNode(system, region, settings, erasures, models, learner, segments, segmentation);
+            return new ClusterNode(system, region, settings, erasures, models, learner, segments, segmentation, timerIndex);
         }
         catch
         {

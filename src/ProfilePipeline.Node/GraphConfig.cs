@@ -23,6 +23,7 @@ public static class GraphConfig
             ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints, new Learning.LearnerLabelSink(learner))
             : null,
         Decisions = DecisionConfig.From(config),
+        TimerIndex = node.TimerIndex,
         Segments = node.Segmentation is { } segmentation && SegmentationConfig.From(config) is { } segments
             ? new SegmentScoring(node.Segments, new Segments.SegmentSampleSink(segmentation), segments.SampleRate, 200)
             : null,

@@ -23,6 +23,8 @@ public sealed class PipelineMetrics
     private long _inactivityNotConfirmed;
     private long _inactivityTimers;
     private long _actionsCapped;
+    private long _inactivityTimersRestored;
+    private long _decisionsUnanswered;
     private readonly ConcurrentDictionary<string, long> _actionsByName = new();
     private long _maxEventTime = long.MinValue;
     private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
@@ -74,8 +76,18 @@ public sealed class PipelineMetrics
         foreach (var action in actions)
             _actionsByName.AddOrUpdate(action.Action, 1, (_, n) => n + 1);
         Interlocked.Exchange(ref _inactivityTimers, timers);
-        Interlocked.Exchange(ref _actionsCapped, capped);
+        Interlocked.Add(ref _actionsCapped, capped);
     }
+
+    /// <summary>Inactivity timers loaded from the partitions' durable indexes when this run first saw each partition.</summary>
+    public long InactivityTimersRestored => Interlocked.Read(ref _inactivityTimersRestored);
+
+    internal void RecordTimersRestored(int timers) => Interlocked.Add(ref _inactivityTimersRestored, timers);
+
+    /// <summary>Decisions (flags or actions) the user's entity did not answer in time: nothing was published for them.</summary>
+    public long DecisionsUnanswered => Interlocked.Read(ref _decisionsUnanswered);
+
+    internal void RecordDecisionUnanswered() => Interlocked.Increment(ref _decisionsUnanswered);
 
     /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>
     public long RefusedAsErased => Interlocked.Read(ref _refusedAsErased);

@@ -34,6 +34,13 @@ public sealed record ProfileGraphParts(
 
     /// <summary>Inactivity timers, churn risk and decision rules (null: off).</summary>
     public DecisionSettings? Decisions { get; init; }
+
+    /// <summary>The partitions' durable inactivity-timer indexes (the sharding region); needed when <see cref="Decisions"/> is on.</summary>
+    public IActorRef? TimerIndex { get; init; }
+
+    /// <summary>A profile scored as the scoring stage would now: the serving model, the user's attributes, the serving segments.</summary>
+    public ScoredProfile ScoreNow(Domain.Profile.ProfileFeatures features) =>
+        ScoreStage.Score(Scorer, features, SideData.Users.Find(features.UserId), Models.Current, Segments?.Segments.Current);
 }
 
 /// <summary>
@@ -70,7 +77,10 @@ public static class ProfileGraph
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
             .Via(Passed(parts.Metrics, 3))
-            .Via(parts.Decisions is { } decisions ? DecisionStage.Create(decisions, parts.ShardRegion, parts.Metrics, settings.ScoreBatch) : Flow.Create<PipelineItem>())
+            .Via(parts.Decisions is { } decisions
+                ? DecisionStage.Create(decisions, new DecisionActors(parts.ShardRegion, parts.TimerIndex
+                    ?? throw new InvalidOperationException("the decision stage needs the inactivity-timer index")), parts.ScoreNow, parts.Metrics, settings.ScoreBatch)
+                : Flow.Create<PipelineItem>())
             .Via(Passed(parts.Metrics, 4))
             .Async()
             .Via(outputs)

@@ -26,12 +26,7 @@ public static class ScoreStage
                     {
                         if (batch[i].Features is not { } features)
                             continue;
-                        var profile = scorer.Score(features, batch[i].Attributes, model);
-                        if (segmentation is not null)
-                        {
-                            var segment = segmentation.Assign(features);
-                            profile = profile with { Segment = new SegmentAssignment(segment.Id, segment.Name, segmentation.Version) };
-                        }
+                        var profile = Score(scorer, features, batch[i].Attributes, model, segmentation);
                         if (segments?.Samples is not null && Sampled(features.UserId, features.ProfileVersion, segments.SampleRate))
                             sampled.Add((features.UserId, SegmentFeatures.Vector(features)));
                         batch[i] = batch[i] with { Profile = profile };
@@ -44,6 +39,17 @@ public static class ScoreStage
                     return batch;
                 };
             });
+
+    /// <summary>One profile scored with <paramref name="model"/> and assigned its segment in <paramref name="segmentation"/> (none: no segment).</summary>
+    public static ScoredProfile Score(ProfileScorer scorer, Domain.Profile.ProfileFeatures features, UserAttributes? attributes, IPropensityModel model,
+        SegmentModel? segmentation)
+    {
+        var profile = scorer.Score(features, attributes, model);
+        if (segmentation is null)
+            return profile;
+        var segment = segmentation.Assign(features);
+        return profile with { Segment = new SegmentAssignment(segment.Id, segment.Name, segmentation.Version) };
+    }
 
     /// <summary>A deterministic share of updates by user and version (FNV-1a), so that a rerun samples the same ones.</summary>
     private static bool Sampled(string userId, long version, double rate)

@@ -38,28 +38,31 @@ public sealed class DecisionProperties
             var lateness = 5 * Minute;
             var tracker = new InactivityTracker(TimeSpan.FromMilliseconds(gap), TimeSpan.FromMilliseconds(lateness), 100);
             var newestOf = new Dictionary<string, long>();
-            var pendingSince = new HashSet<string>(); // users observed since they were last reported
+            var pendingSince = new HashSet<string>(); // users touched since they were last reported
             var now = Start;
             var newest = long.MinValue;
             foreach (var (user, step) in updates)
             {
                 now += step * Minute;
                 var id = $"u{user}";
-                var at = Math.Max(now, newestOf.GetValueOrDefault(id, long.MinValue)); // a user's own profile only moves forward
-                newestOf[id] = at;
+                var at = now; // events of a user may come out of order; the timer keeps the newest
+                newestOf[id] = Math.Max(at, pendingSince.Contains(id) ? newestOf[id] : long.MinValue);
                 newest = Math.Max(newest, at);
+                var armed = tracker.Touch(id, $"p{user % 2}", at);
+                Assert.Equal(!pendingSince.Contains(id), armed); // a timer is armed (and to be persisted) exactly when the user had none
                 pendingSince.Add(id);
-                tracker.Observe(Profile(id, at));
                 var watermark = newest - lateness;
                 var reported = tracker.Advance();
                 // The oracle: every pending user whose newest event plus the gap the watermark has passed, and only those.
                 var expected = pendingSince.Where(u => newestOf[u] + gap <= watermark).OrderBy(u => u).ToList();
-                Assert.Equal(expected, reported.Select(q => q.Profile.Features.UserId).OrderBy(u => u).ToList());
+                Assert.Equal(expected, reported.Select(q => q.UserId).OrderBy(u => u).ToList());
                 foreach (var q in reported)
                 {
-                    Assert.Equal(newestOf[q.Profile.Features.UserId] + gap, q.QuietSince);
+                    Assert.Equal(newestOf[q.UserId] + gap, q.QuietSince);
+                    Assert.Equal(newestOf[q.UserId], q.LastActivity);
                     Assert.Equal(watermark, q.DetectedAt);
-                    pendingSince.Remove(q.Profile.Features.UserId);
+                    Assert.Equal($"p{int.Parse(q.UserId[1..]) % 2}", q.Partition);
+                    pendingSince.Remove(q.UserId);
                 }
             }
             Assert.Equal(pendingSince.Count, tracker.Tracked);
@@ -67,21 +70,21 @@ public sealed class DecisionProperties
     }
 
     [Fact]
-    public void An_applied_event_moves_the_timer_before_the_profile_that_includes_it_arrives()
+    public void A_restored_timer_fires_at_its_own_time_without_moving_the_watermark_and_a_newer_activity_moves_it()
     {
-        // User a's event at 2h59 is applied in a micro-batch whose profile rides on a later record; user b's event moves
-        // the watermark past a's first deadline in between.
         var tracker = new InactivityTracker(TimeSpan.FromHours(3), TimeSpan.Zero, 10);
-        tracker.Observe(Profile("a", Start));
-        tracker.Touch("a", Start + 179 * Minute);
-        tracker.Observe(Profile("b", Start + 181 * Minute));
+        Assert.True(tracker.Arm("a", "p0", Start));                      // restored from the durable index
+        Assert.True(tracker.Arm("b", "p0", Start + 100 * Minute));
+        Assert.Equal(long.MinValue, tracker.Watermark);
+        Assert.False(tracker.Touch("b", "p0", Start + 179 * Minute));     // b had a timer: nothing new to persist
+        Assert.True(tracker.Touch("c", "p1", Start + 181 * Minute));
+        Assert.Equal(["a"], tracker.Advance().Select(q => q.UserId));
+        Assert.False(tracker.Arm("b", "p0", Start + 200 * Minute));       // the entity reported a newer activity
+        tracker.Touch("c", "p1", Start + 359 * Minute);
         Assert.Empty(tracker.Advance());
-        var later = Profile("a", Start, Start + 179 * Minute);
-        tracker.Observe(later);
-        tracker.Observe(Profile("b", Start + 359 * Minute));
+        tracker.Touch("c", "p1", Start + 380 * Minute);
         var quiet = Assert.Single(tracker.Advance());
-        Assert.Same(later, quiet.Profile);
-        Assert.Equal(Start + 359 * Minute, quiet.QuietSince);
+        Assert.Equal(("b", Start + 380 * Minute), (quiet.UserId, quiet.QuietSince));
     }
 
     [Fact]
@@ -89,11 +92,11 @@ public sealed class DecisionProperties
     {
         var tracker = new InactivityTracker(TimeSpan.FromHours(1), TimeSpan.Zero, 2);
         foreach (var user in new[] { "a", "b", "c" })
-            tracker.Observe(Profile(user, Start));
+            tracker.Touch(user, "p", Start);
         Assert.Equal(2, tracker.Tracked);
         Assert.Equal(1, tracker.Untracked);
-        tracker.Observe(Profile("d", Start + 2 * 60 * Minute));
-        Assert.Equal(["a", "b"], tracker.Advance().Select(q => q.Profile.Features.UserId).ToArray());
+        tracker.Touch("d", "p", Start + 2 * 60 * Minute);
+        Assert.Equal(["a", "b"], tracker.Advance().Select(q => q.UserId).ToArray());
     }
 
     [Fact]
@@ -119,8 +122,17 @@ public sealed class DecisionProperties
     private static DecisionRule Rule(string name, int priority, int cap, TimeSpan per, RuleCondition? when = null, RuleTrigger on = RuleTrigger.Update) =>
         new(name, on, when ?? new RuleCondition(), name + "-action", priority, new FrequencyCap(cap, per));
 
+    /// <summary>What the entity does with a request: the ledger decides, and the entry is recorded.</summary>
+    private static LedgerDecision Decide(DecisionLedger ledger, RuleBook book, ScoredProfile profile, RuleTrigger trigger, long at, long? flagVersion = null)
+    {
+        var decided = ledger.Decide(profile.Features.ProfileVersion, flagVersion, book.Holding(profile, trigger), at);
+        if (decided.ToRecord(flagVersion, at) is { } entry)
+            ledger.Apply(entry, book.LongestCapPeriod);
+        return decided;
+    }
+
     [Fact]
-    public void No_user_gets_more_actions_of_a_rule_than_its_cap_in_any_period_and_the_highest_priority_uncapped_rule_wins()
+    public void No_user_gets_more_actions_of_a_rule_than_its_cap_in_any_period_and_the_highest_priority_uncapped_rule_wins_across_restarts()
     {
         var rules = new[]
         {
@@ -128,28 +140,58 @@ public sealed class DecisionProperties
             Rule("mid", 20, 2, TimeSpan.FromHours(1)),
             Rule("low", 10, 3, TimeSpan.FromMinutes(30)),
         };
-        Update.Array[1, 150].Sample(updates =>
+        var book = new RuleBook(rules);
+        Gen.Select(Update, Gen.Bool).Array[1, 150].Sample(updates =>
         {
-            var book = new RuleBook(rules, 1_000);
-            var fired = new List<ProfileAction>();
+            var ledgers = new Dictionary<string, DecisionLedger>();
+            var fired = new List<(string User, string Rule, long At)>();
             var now = Start;
-            foreach (var (user, step) in updates)
+            foreach (var ((user, step), restart) in updates)
             {
                 now += Math.Max(0, step) * Minute / 3;
-                var profile = Profile($"u{user}", now);
-                var action = book.Decide(profile, RuleTrigger.Update, now);
+                var id = $"u{user}";
+                // A restart: the entity recovers its ledger from its snapshot bytes.
+                var ledger = ledgers[id] = restart && ledgers.TryGetValue(id, out var held)
+                    ? DecisionLedger.FromBytes(held.ToBytes())
+                    : ledgers.GetValueOrDefault(id) ?? DecisionLedger.Empty();
+                var decided = Decide(ledger, book, Profile(id, now), RuleTrigger.Update, now);
                 // Oracle: the first rule by priority whose cap still has room.
                 var open = rules.OrderByDescending(r => r.Priority).FirstOrDefault(r =>
-                    fired.Count(a => a.UserId == $"u{user}" && a.Rule == r.Name && a.At > now - (long)r.Cap.Per.TotalMilliseconds) < r.Cap.Count);
-                Assert.Equal(open?.Name, action?.Rule);
-                if (action is not null)
-                    fired.Add(action);
+                    fired.Count(a => a.User == id && a.Rule == r.Name && a.At > now - (long)r.Cap.Per.TotalMilliseconds) < r.Cap.Count);
+                Assert.Equal(open?.Name, decided.Rule?.Name);
+                Assert.Equal(rules.Count(r => r.Priority > (open?.Priority ?? 0)), decided.Capped);
+                if (decided.Rule is { } rule)
+                    fired.Add((id, rule.Name, now));
             }
             foreach (var rule in rules)
-                foreach (var group in fired.Where(a => a.Rule == rule.Name).GroupBy(a => a.UserId))
+                foreach (var group in fired.Where(a => a.Rule == rule.Name).GroupBy(a => a.User))
                     foreach (var a in group)
                         Assert.True(group.Count(b => b.At > a.At - (long)rule.Cap.Per.TotalMilliseconds && b.At <= a.At) <= rule.Cap.Count);
         }, iter: 100);
+    }
+
+    [Fact]
+    public void A_profile_version_is_flagged_inactive_once_and_only_while_it_is_the_current_one()
+    {
+        var book = new RuleBook([Rule("win-back", 1, 5, TimeSpan.FromDays(30), new RuleCondition { AllTags = [ProfileTags.Inactive] }, RuleTrigger.Inactive)]);
+        var ledger = DecisionLedger.Empty();
+        var profile = Profile("a", Start, Start + Minute); // version 2
+        var flagged = profile.AsInactive(Start, Start + 3 * Minute, 0.9);
+        Assert.Equal(2, profile.Features.ProfileVersion);
+        Assert.Equal(new LedgerDecision(false, null, 0), ledger.Decide(3, 2, book.Holding(flagged, RuleTrigger.Inactive), Start)); // it moved on
+        var first = Decide(ledger, book, flagged, RuleTrigger.Inactive, Start + 3 * Minute, flagVersion: 2);
+        Assert.True(first.Flagged);
+        Assert.Equal("win-back", first.Rule?.Name);
+        // A second timer for the same version (another node's, or one restored after a restart): refused, and no second action;
+        // it learns the rule that fired with the flag, to publish both again if their output was lost.
+        var again = Decide(DecisionLedger.FromBytes(ledger.ToBytes()), book, flagged, RuleTrigger.Inactive, Start + 4 * Minute, flagVersion: 2);
+        Assert.Equal(new LedgerDecision(false, null, 0) { Repeat = true, RepeatedRule = "win-back" }, again);
+        Assert.Equal(2, ledger.FlaggedVersion);
+        // A flag with no holding rule is still recorded.
+        var plain = DecisionLedger.Empty();
+        var onlyFlag = Decide(plain, RuleBook.None, profile, RuleTrigger.Inactive, Start, flagVersion: 2);
+        Assert.Equal(new LedgerDecision(true, null, 0), onlyFlag);
+        Assert.Equal(2, plain.FlaggedVersion);
     }
 
     [Fact]
@@ -157,35 +199,35 @@ public sealed class DecisionProperties
     {
         var inactiveOnly = Rule("win-back", 10, 5, TimeSpan.FromDays(30),
             new RuleCondition { MinChurnRisk = 0.5, AllTags = [ProfileTags.Inactive], NoTags = [ProfileTags.BigSpender] }, RuleTrigger.Inactive);
-        var book = new RuleBook([inactiveOnly], 10);
+        var book = new RuleBook([inactiveOnly]);
         var profile = Profile("w", Start, Start + 60 * Minute);
-        Assert.Null(book.Decide(profile, RuleTrigger.Update, Start));
-        Assert.Null(book.Decide(profile, RuleTrigger.Inactive, Start)); // no inactive tag, no churn risk
-        Assert.Null(book.Decide(profile.AsInactive(Start, Start, 0.4), RuleTrigger.Inactive, Start));
-        var action = book.Decide(profile.AsInactive(Start, Start + 1, 0.9), RuleTrigger.Inactive, Start + 1);
-        Assert.Equal("win-back-action", action?.Action);
-        Assert.Null(book.Decide(profile.AsInactive(Start, Start + 2, 0.9) with { Tags = profile.Tags.Add(ProfileTags.Inactive).Add(ProfileTags.BigSpender) },
-            RuleTrigger.Inactive, Start + 2));
-        var segmented = new RuleBook([Rule("seg", 1, 5, TimeSpan.FromDays(1), new RuleCondition { Segments = ["s2", "frequent browsers"] })], 10);
-        Assert.Null(segmented.Decide(profile, RuleTrigger.Update, Start)); // no segment yet
-        Assert.Null(segmented.Decide(profile with { Segment = new SegmentAssignment("s1", "occasional buyers", 1) }, RuleTrigger.Update, Start));
-        Assert.NotNull(segmented.Decide(profile with { Segment = new SegmentAssignment("s2", "occasional buyers", 1) }, RuleTrigger.Update, Start));
-        Assert.NotNull(segmented.Decide(profile with { Segment = new SegmentAssignment("s7", "frequent browsers", 3) }, RuleTrigger.Update, Start));
-        var tiered = new RuleBook([Rule("tier", 1, 1, TimeSpan.FromDays(1), new RuleCondition { Tiers = ["champion"], MinPropensity = 0.0 })], 10);
-        Assert.Null(tiered.Decide(profile, RuleTrigger.Update, Start));
-        Assert.NotNull(tiered.Decide(profile with { Rfm = profile.Rfm with { Tier = "champion" } }, RuleTrigger.Update, Start));
+        Assert.Empty(book.Holding(profile, RuleTrigger.Update));
+        Assert.Empty(book.Holding(profile, RuleTrigger.Inactive)); // no inactive tag, no churn risk
+        Assert.Empty(book.Holding(profile.AsInactive(Start, Start, 0.4), RuleTrigger.Inactive));
+        Assert.Equal("win-back-action", Assert.Single(book.Holding(profile.AsInactive(Start, Start + 1, 0.9), RuleTrigger.Inactive)).Action);
+        Assert.Empty(book.Holding(profile.AsInactive(Start, Start + 2, 0.9) with { Tags = profile.Tags.Add(ProfileTags.Inactive).Add(ProfileTags.BigSpender) },
+            RuleTrigger.Inactive));
+        var segmented = new RuleBook([Rule("seg", 1, 5, TimeSpan.FromDays(1), new RuleCondition { Segments = ["s2", "frequent browsers"] })]);
+        Assert.Empty(segmented.Holding(profile, RuleTrigger.Update)); // no segment yet
+        Assert.Empty(segmented.Holding(profile with { Segment = new SegmentAssignment("s1", "occasional buyers", 1) }, RuleTrigger.Update));
+        Assert.Single(segmented.Holding(profile with { Segment = new SegmentAssignment("s2", "occasional buyers", 1) }, RuleTrigger.Update));
+        Assert.Single(segmented.Holding(profile with { Segment = new SegmentAssignment("s7", "frequent browsers", 3) }, RuleTrigger.Update));
+        var tiered = new RuleBook([Rule("tier", 1, 1, TimeSpan.FromDays(1), new RuleCondition { Tiers = ["champion"], MinPropensity = 0.0 })]);
+        Assert.Empty(tiered.Holding(profile, RuleTrigger.Update));
+        Assert.Single(tiered.Holding(profile with { Rfm = profile.Rfm with { Tier = "champion" } }, RuleTrigger.Update));
     }
 
     [Fact]
-    public void A_full_ledger_refuses_new_users_rather_than_forget_a_cap()
+    public void The_ledger_forgets_actions_older_than_the_longest_cap_period_and_keeps_the_rest_through_its_bytes()
     {
-        var book = new RuleBook([Rule("once", 1, 1, TimeSpan.FromHours(1))], 2);
-        Assert.NotNull(book.Decide(Profile("a", Start), RuleTrigger.Update, Start));
-        Assert.NotNull(book.Decide(Profile("b", Start), RuleTrigger.Update, Start));
-        Assert.Null(book.Decide(Profile("c", Start), RuleTrigger.Update, Start));
-        Assert.Equal(1, book.RefusedLedgerFull);
-        // An hour on, a and b's actions no longer count: the sweep makes room, and a's cap is open again.
-        Assert.NotNull(book.Decide(Profile("c", Start + 61 * Minute), RuleTrigger.Update, Start + 61 * Minute));
-        Assert.NotNull(book.Decide(Profile("a", Start + 62 * Minute), RuleTrigger.Update, Start + 62 * Minute));
+        var book = new RuleBook([Rule("daily", 2, 1, TimeSpan.FromDays(1)), Rule("hourly", 1, 1, TimeSpan.FromHours(1))]);
+        var ledger = DecisionLedger.Empty();
+        var profile = Profile("a", Start);
+        for (var hour = 0; hour < 48; hour++)
+            Decide(ledger, book, profile, RuleTrigger.Update, Start + hour * 60 * Minute);
+        Assert.All(ledger.Actions, a => Assert.True(a.At > Start + 47 * 60 * Minute - 24 * 60 * Minute));
+        Assert.Equal(ledger.Actions, DecisionLedger.FromBytes(ledger.ToBytes()).Actions);
+        // Hour 0 and hour 24 went to the daily rule, the others to the hourly one; what is older than a day before hour 47 is gone.
+        Assert.Equal([("daily", Start + 24 * 60 * Minute), .. Enumerable.Range(25, 23).Select(h => ("hourly", Start + h * 60 * Minute))], ledger.Actions);
     }
 }

@@ -38,6 +38,17 @@ public sealed class SqliteJournalFixture : IDisposable
             """)
         .WithFallback(ProfileSerializer.Configuration);
 
+    /// <summary>Rows of a persistence id in the journal or snapshot table.</summary>
+    public long CountRows(string table, string persistenceId)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = $id";
+        command.Parameters.AddWithValue("$id", persistenceId);
+        return (long)command.ExecuteScalar()!;
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

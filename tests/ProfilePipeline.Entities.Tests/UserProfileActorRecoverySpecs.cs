@@ -71,8 +71,8 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
         await entity.GracefulStop(TimeSpan.FromSeconds(5));
 
         // The snapshot store writes after the entity asked it to; wait for it, bounded.
-        await AwaitConditionAsync(() => Task.FromResult(CountRows("snapshot", "profile-bob") >= 1), TimeSpan.FromSeconds(10));
-        Assert.Equal(13, CountRows("journal", "profile-bob"));
+        await AwaitConditionAsync(() => Task.FromResult(_db.CountRows("snapshot", "profile-bob") >= 1), TimeSpan.FromSeconds(10));
+        Assert.Equal(13, _db.CountRows("journal", "profile-bob"));
         Assert.Equal(Json(expected.Features("bob")), Json(await RecoverAsync("bob")));
     }
 
@@ -87,17 +87,6 @@ public sealed class UserProfileActorRecoverySpecs : TestKit, IClassFixture<Sqlit
         var again = await RecordAsync(revived, "carol", Event(1), Event(2));
         Assert.All(again.Outcomes, o => Assert.Equal(EventOutcome.Redelivered, o));
         Assert.Equal(Json(first.Features), Json(again.Features));
-        Assert.Equal(1, CountRows("journal", "profile-carol"));
-    }
-
-    private long CountRows(string table, string persistenceId)
-    {
-        var file = _db.DatabasePath;
-        using var connection = new SqliteConnection($"Data Source={file}");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT COUNT(*) FROM {table} WHERE persistence_id = $id";
-        command.Parameters.AddWithValue("$id", persistenceId);
-        return (long)command.ExecuteScalar()!;
+        Assert.Equal(1, _db.CountRows("journal", "profile-carol"));
     }
 }

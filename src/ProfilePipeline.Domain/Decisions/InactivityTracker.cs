@@ -1,22 +1,23 @@
-using ProfilePipeline.Domain.Scoring;
-
 namespace ProfilePipeline.Domain.Decisions;
 
-/// <summary>A user who went quiet: their last scored profile, when the quiet period began, and the watermark that saw it.</summary>
-/// <param name="QuietSince">Event time (epoch ms) of the user's newest event plus the inactivity gap.</param>
+/// <summary>A user who went quiet, as the tracker saw them.</summary>
+/// <param name="Partition">The input partition whose records armed the timer (the key of the durable timer index).</param>
+/// <param name="LastActivity">The newest event time of the user the tracker saw.</param>
+/// <param name="QuietSince">Event time (epoch ms) of that event plus the inactivity gap.</param>
 /// <param name="DetectedAt">The watermark (event time) at which the silence was noticed.</param>
-public sealed record QuietUser(ScoredProfile Profile, long QuietSince, long DetectedAt);
+public sealed record QuietUser(string UserId, string Partition, long LastActivity, long QuietSince, long DetectedAt);
 
 /// <summary>
 /// Inactivity timers in event time. Every applied event of a user sets the user's timer to their newest event time
-/// plus <c>inactiveAfter</c>; the newest profile of the user is what is reported. The stream's watermark is the newest event time seen minus <c>lateness</c>; once it
+/// plus <c>inactiveAfter</c>. The stream's watermark is the newest event time seen minus <c>lateness</c>; once it
 /// passes a user's timer and no newer event moved it, the user is reported, once per quiet period. Nothing from the
 /// quiet user is needed: other users' events move the watermark.
 /// </summary>
 /// <remarks>
-/// Memory holds one entry per user with a pending timer, at most <c>maxUsers</c>; a user beyond that is not tracked
-/// and counted in <see cref="Untracked"/>. The queue holds one entry per user as well: a timer moved by a newer event
-/// is re-queued lazily when its old deadline comes up.
+/// Memory holds one entry per user with a pending timer (an id, a time and the partition), at most <c>maxUsers</c>;
+/// a user beyond that is not tracked and counted in <see cref="Untracked"/>. The queue holds one entry per user as
+/// well: a timer moved by a newer event is re-queued lazily when its old deadline comes up. What is reported is only
+/// who and when: the caller asks the user's entity for the profile, which is the truth after a restart or a rebalance.
 /// </remarks>
 public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness, int maxUsers)
 {
@@ -26,11 +27,10 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
     private readonly PriorityQueue<string, long> _deadlines = new();
     private long _newest = long.MinValue;
 
-    /// <summary>A user's pending timer: their newest event time seen, and their newest profile (null until one arrives).</summary>
-    private sealed class Timer(long lastActivity)
+    private sealed class Timer(string partition, long lastActivity)
     {
+        public string Partition { get; } = partition;
         public long LastActivity { get; set; } = lastActivity;
-        public ScoredProfile? Profile { get; set; }
     }
 
     /// <summary>The newest event time seen minus the allowed lateness (long.MinValue before any).</summary>
@@ -39,45 +39,38 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
     /// <summary>Users with a pending timer.</summary>
     public int Tracked => _timers.Count;
 
-    /// <summary>Events and updates not tracked because <c>maxUsers</c> users had timers already.</summary>
+    /// <summary>Events not tracked because <c>maxUsers</c> users had timers already.</summary>
     public long Untracked { get; private set; }
 
     /// <summary>
-    /// An event of the user was applied at <paramref name="eventTime"/>: the timer moves, and the watermark may advance.
-    /// The profile that includes the event may come later (it rides on the last record of the user's micro-batch), so
-    /// every applied event is given here as it passes, not only the profiles.
+    /// An event of the user from <paramref name="partition"/> was applied at <paramref name="eventTime"/>: the timer
+    /// moves, and the watermark may advance. True when the user had no timer: a timer was armed.
     /// </summary>
-    public void Touch(string userId, long eventTime)
+    public bool Touch(string userId, string partition, long eventTime)
     {
         _newest = Math.Max(_newest, eventTime);
-        if (TimerOf(userId, eventTime) is { } timer)
-            timer.LastActivity = Math.Max(timer.LastActivity, eventTime);
+        return Arm(userId, partition, eventTime);
     }
 
-    /// <summary>Takes a profile update: it is what is reported if the user goes quiet; the timer moves to its newest event plus the gap.</summary>
-    public void Observe(ScoredProfile profile)
-    {
-        var asOf = profile.Features.AsOf;
-        _newest = Math.Max(_newest, asOf);
-        if (TimerOf(profile.Features.UserId, asOf) is not { } timer)
-            return;
-        timer.LastActivity = Math.Max(timer.LastActivity, asOf);
-        if (timer.Profile is null || asOf >= timer.Profile.Features.AsOf)
-            timer.Profile = profile;
-    }
-
-    private Timer? TimerOf(string userId, long eventTime)
+    /// <summary>
+    /// Arms or moves the user's timer to <paramref name="lastActivity"/> plus the gap without moving the watermark: for a
+    /// timer restored from the durable index, or a newer activity the user's entity reported. True when newly armed.
+    /// </summary>
+    public bool Arm(string userId, string partition, long lastActivity)
     {
         if (_timers.TryGetValue(userId, out var timer))
-            return timer;
+        {
+            timer.LastActivity = Math.Max(timer.LastActivity, lastActivity);
+            return false;
+        }
         if (_timers.Count >= maxUsers)
         {
             Untracked++;
-            return null;
+            return false;
         }
-        _timers[userId] = timer = new Timer(eventTime);
-        _deadlines.Enqueue(userId, eventTime + _gap); // a deadline moved by a newer event is re-queued when the old one comes up
-        return timer;
+        _timers[userId] = new Timer(partition, lastActivity);
+        _deadlines.Enqueue(userId, lastActivity + _gap); // a deadline moved by a newer event is re-queued when the old one comes up
+        return true;
     }
 
     /// <summary>The users whose timer the watermark has passed, in the order of their deadlines; each is forgotten once reported.</summary>
@@ -96,8 +89,7 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
                 continue;
             }
             _timers.Remove(userId);
-            if (timer.Profile is { } profile)
-                (quiet ??= []).Add(new QuietUser(profile, actual, watermark));
+            (quiet ??= []).Add(new QuietUser(userId, timer.Partition, timer.LastActivity, actual, watermark));
         }
         return quiet ?? (IReadOnlyList<QuietUser>)[];
     }

@@ -65,75 +65,40 @@ public sealed record DecisionRule(string Name, RuleTrigger On, RuleCondition Whe
 public sealed record ProfileAction(string UserId, string Action, string Rule, RuleTrigger Trigger, long At, ScoredProfile Profile);
 
 /// <summary>
-/// Evaluates decision rules: of the rules of the trigger whose condition holds, the one with the highest priority
-/// (then the first by name) that is not capped for the user produces an action; at most one action per evaluation.
-/// Caps count the user's earlier actions of the rule in event time, also out of order: any within <c>Per</c> before
-/// the new one counts.
+/// The decision rules in the order they are tried: highest priority first, then by name. For a profile and a trigger
+/// it gives the rules whose condition holds; which of them fires is up to the user's <see cref="DecisionLedger"/>,
+/// which knows the caps.
 /// </summary>
-/// <remarks>
-/// The ledger of past actions holds at most <c>maxUsers</c> users; entries older than the longest cap period are
-/// dropped as users act again or in a sweep when it is full. When it is still full, no action is decided for a new
-/// user (counted in <see cref="RefusedLedgerFull"/>), so that a cap is never exceeded.
-/// </remarks>
 public sealed class RuleBook
 {
     private readonly ImmutableArray<DecisionRule> _rules;
-    private readonly int _maxUsers;
-    private readonly long _longestPeriod;
-    private readonly Dictionary<string, List<(DecisionRule Rule, long At)>> _ledger = new(StringComparer.Ordinal);
-    private long _newest = long.MinValue;
+    private readonly Dictionary<string, DecisionRule> _byName;
 
-    public RuleBook(IEnumerable<DecisionRule> rules, int maxUsers)
+    public RuleBook(IEnumerable<DecisionRule> rules)
     {
         _rules = [.. rules.OrderByDescending(r => r.Priority).ThenBy(r => r.Name, StringComparer.Ordinal)];
-        _maxUsers = maxUsers;
-        _longestPeriod = _rules.IsEmpty ? 0 : _rules.Max(r => (long)r.Cap.Per.TotalMilliseconds);
+        _byName = _rules.ToDictionary(r => r.Name, StringComparer.Ordinal);
+        LongestCapPeriod = _rules.IsEmpty ? TimeSpan.Zero : _rules.Max(r => r.Cap.Per);
     }
+
+    public static readonly RuleBook None = new([]);
 
     public ImmutableArray<DecisionRule> Rules => _rules;
 
-    /// <summary>Evaluations where a holding rule was skipped because of its cap.</summary>
-    public long Capped { get; private set; }
+    /// <summary>How long a ledger must remember an action for every cap to be checked.</summary>
+    public TimeSpan LongestCapPeriod { get; }
 
-    public long RefusedLedgerFull { get; private set; }
+    public DecisionRule? Find(string name) => _byName.GetValueOrDefault(name);
 
-    public ProfileAction? Decide(ScoredProfile profile, RuleTrigger trigger, long at)
+    /// <summary>The rules of <paramref name="trigger"/> whose condition the profile satisfies, in the order they are tried.</summary>
+    public ImmutableArray<DecisionRule> Holding(ScoredProfile profile, RuleTrigger trigger)
     {
-        _newest = Math.Max(_newest, at);
-        var userId = profile.Features.UserId;
-        _ledger.TryGetValue(userId, out var past);
+        ImmutableArray<DecisionRule>.Builder? holding = null;
         foreach (var rule in _rules)
         {
-            if (rule.On != trigger || !rule.When.Holds(profile))
-                continue;
-            var since = at - (long)rule.Cap.Per.TotalMilliseconds;
-            if (past is not null && past.Count(p => p.Rule == rule && p.At > since) >= rule.Cap.Count)
-            {
-                Capped++;
-                continue;
-            }
-            if (past is null)
-            {
-                if (_ledger.Count >= _maxUsers && !Sweep())
-                {
-                    RefusedLedgerFull++;
-                    return null;
-                }
-                _ledger[userId] = past = [];
-            }
-            past.RemoveAll(p => p.At <= _newest - _longestPeriod);
-            past.Add((rule, at));
-            return new ProfileAction(userId, rule.Action, rule.Name, trigger, at, profile);
+            if (rule.On == trigger && rule.When.Holds(profile))
+                (holding ??= ImmutableArray.CreateBuilder<DecisionRule>()).Add(rule);
         }
-        return null;
-    }
-
-    /// <summary>Drops the users whose every action is older than the longest cap period; true when room was made.</summary>
-    private bool Sweep()
-    {
-        var expired = _ledger.Where(kv => kv.Value.All(p => p.At <= _newest - _longestPeriod)).Select(kv => kv.Key).ToList();
-        foreach (var user in expired)
-            _ledger.Remove(user);
-        return _ledger.Count < _maxUsers;
+        return holding?.ToImmutable() ?? [];
     }
 }

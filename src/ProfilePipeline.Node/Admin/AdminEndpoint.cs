@@ -120,6 +120,8 @@ public sealed class AdminEndpoint : IAsyncDisposable
             usersFoundInactive = metrics.UsersFoundInactive,
             inactivityNotConfirmed = metrics.InactivityNotConfirmed,
             inactivityTimers = metrics.InactivityTimers,
+            inactivityTimersRestored = metrics.InactivityTimersRestored,
+            decisionsUnanswered = metrics.DecisionsUnanswered,
             actions = metrics.ActionsByName.ToDictionary(),
             actionsCapped = metrics.ActionsCapped,
             paused = gate.IsPaused,
@@ -188,6 +190,9 @@ public sealed class AdminEndpoint : IAsyncDisposable
                             brand = e.Brand, price = e.Price, quantity = e.Quantity, query = e.Query, sessionId = e.SessionId, device = e.Device,
                         }).ToArray()
                         : [],
+                    decision = entry.Payload is Domain.Decisions.LedgerEntry decided
+                        ? new { flaggedInactiveVersion = decided.FlaggedVersion, rule = decided.Rule, at = Iso(decided.At) }
+                        : null,
                 }),
             }, Json);
         });

@@ -58,8 +58,12 @@ public static class PrometheusText
         for (var i = 0; i < inFlight.Length; i++)
             Line(text, $"profilepipeline_stage_in_flight{{stage=\"{Escape(PipelineMetrics.Stages[i])}\"}}", inFlight[i]);
         Counter(text, "profilepipeline_users_inactive_total", "Users found inactive by their event-time timer and flagged.", metrics.UsersFoundInactive);
-        Counter(text, "profilepipeline_inactivity_not_confirmed_total", "Silences the user's entity did not confirm (newer events elsewhere, or erased).",
-            metrics.InactivityNotConfirmed);
+        Counter(text, "profilepipeline_inactivity_not_confirmed_total",
+            "Silences not flagged: the user's entity did not answer, held none (erased), or had flagged that version already.", metrics.InactivityNotConfirmed);
+        Counter(text, "profilepipeline_inactivity_timers_restored_total", "Inactivity timers loaded from the partitions' durable indexes.",
+            metrics.InactivityTimersRestored);
+        Counter(text, "profilepipeline_decisions_unanswered_total", "Flags or actions the user's entity did not answer in time (nothing published).",
+            metrics.DecisionsUnanswered);
         Header(text, "profilepipeline_inactivity_timers", "Users with a pending inactivity timer on this node.", "gauge");
         Line(text, "profilepipeline_inactivity_timers", metrics.InactivityTimers);
         Header(text, "profilepipeline_actions_total", "Actions the decision rules produced, by action.", "counter");
