@@ -4,7 +4,8 @@ namespace ProfilePipeline.IntegrationTests;
 
 /// <summary>
 /// The node process is stopped at random points, gracefully (SIGTERM, the drain Ctrl+C also triggers) once and with SIGKILL several times,
-/// and restarted on the same store and input; the end state must be exactly that of an uninterrupted run.
+/// and restarted on the same store and input; the end state must be exactly that of an uninterrupted run, and the
+/// inactivity flags and actions must be those of the rules and the ground truth.
 /// </summary>
 [Collection(nameof(PipelineRuns))]
 public sealed class CrashResumeSpecs
@@ -70,6 +71,12 @@ public sealed class CrashResumeSpecs
         var deadLetters = ProfileOutputs.DeadLetters(data).Select(d => d.GetProperty("offset").GetInt64()).ToList();
         Assert.Equal(truth.MalformedOffsets.Order(), deadLetters.Order());
         Assert.True(interruptions.Count(i => i.Contains("SIGKILL", StringComparison.Ordinal)) >= 2, string.Join("; ", interruptions));
+
+        // Timers, flags and caps outlive the interruptions: users who went quiet before a restart are flagged after it,
+        // every flag is right, and no cap is exceeded across incarnations.
+        var published = File.ReadLines(Path.Combine(data, "profiles.jsonl")).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
+        DecisionChecks.InactivityFlags(truth, published);
+        DecisionChecks.Actions(data, published);
     }
 
     /// <summary>Waits until the checkpoint has moved past where it was when this process started.</summary>
