@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
 using Akka.Event;
 using Akka.Persistence;
 
@@ -12,78 +13,93 @@ public interface IWithPartition
     string Partition { get; }
 }
 
-/// <summary>A user with a pending inactivity timer, and the newest event time of theirs the timer was armed with.</summary>
+/// <summary>A user of the partition's index, and the newest event time of theirs their timer was armed with.</summary>
 public sealed record ArmedTimer(string UserId, long LastActivity)
 {
+    /// <summary>The user was flagged inactive since that event: no timer is pending.</summary>
+    public bool Flagged { get; init; }
+
     /// <summary>
-    /// Set once the user was flagged: the offset (in the partition) of the record the flag was published with;
-    /// long.MaxValue when it was published with another partition's record. Null while the timer is pending.
+    /// The offset of the newest record a decision of the user (a flag or an action) was published with, until the
+    /// partition is read from after it; long.MaxValue when it was published with another partition's record.
     /// </summary>
-    public long? FlaggedWith { get; init; }
+    public long? PublishedWith { get; init; }
 }
 
-/// <summary>Add timers to the partition's index; replied to with <see cref="TimersArmed"/> once they are persisted.</summary>
-public sealed record ArmTimers(string Partition, ImmutableArray<ArmedTimer> Timers) : IWithPartition;
+/// <summary>
+/// One batch's changes to the partition's index, replied to with <see cref="TimersUpdated"/> once persisted: timers
+/// <see cref="Armed"/> (a user's first, or again after a flag); users <see cref="Marked"/> because a decision of theirs
+/// (a flag or an action) may be published with a record up to <see cref="RideOffset"/>; users <see cref="Flagged"/>
+/// inactive. Marks stay until the partition is next read from after the offset (the outputs are then checkpointed or
+/// committed); read from before it, the users are given back marked and their decisions are published again.
+/// </summary>
+public sealed record UpdateTimers(string Partition, ImmutableArray<ArmedTimer> Armed, ImmutableArray<string> Marked, ImmutableArray<string> Flagged,
+    long RideOffset) : IWithPartition;
 
-/// <summary>The persisted fact (and the reply) that timers were added.</summary>
-public sealed record TimersArmed(string Partition, ImmutableArray<ArmedTimer> Timers);
+/// <summary>The persisted fact (and the reply) of <see cref="UpdateTimers"/>.</summary>
+public sealed record TimersUpdated(string Partition, ImmutableArray<ArmedTimer> Armed, ImmutableArray<string> Marked, ImmutableArray<string> Flagged,
+    long RideOffset);
 
-/// <summary>Remove users who need no timer (erased); not replied to.</summary>
+/// <summary>Remove users who need no timer (their entity holds no profile: erased); not replied to.</summary>
 public sealed record DisarmTimers(string Partition, ImmutableArray<string> UserIds) : IWithPartition;
 
 /// <summary>
-/// Users flagged inactive, published with the record at <see cref="RideOffset"/> of the partition; replied to with
-/// <see cref="TimersFlagged"/> once persisted.
-/// They are kept until the partition is next loaded from after that offset (the flag's output is then checkpointed or
-/// committed); loaded from before it, they come back flagged, so that a flag whose output a crash lost is published again.
-/// </summary>
-public sealed record MarkFlagged(string Partition, ImmutableArray<string> UserIds, long RideOffset) : IWithPartition;
-
-/// <summary>The persisted fact of <see cref="MarkFlagged"/>.</summary>
-public sealed record TimersFlagged(string Partition, ImmutableArray<string> UserIds, long RideOffset);
-
-/// <summary>The persisted fact that timers were removed.</summary>
-public sealed record TimersDisarmed(string Partition, ImmutableArray<string> UserIds);
-
-/// <summary>
-/// Ask for the timers of the partition, which is consumed from <see cref="StartOffset"/> on: the flagged users
-/// published before it are dropped (their flags are checkpointed), the rest replied with <see cref="PartitionTimers"/>.
+/// Ask for the timers of the partition, which is read from <see cref="StartOffset"/> on (everything before it is
+/// checkpointed or committed): marks before it are settled (a flagged user is dropped), and the rest is replied
+/// with <see cref="PartitionTimers"/>.
 /// </summary>
 public sealed record GetPartitionTimers(string Partition, long StartOffset) : IWithPartition;
+
+/// <summary>The persisted fact that the partition was read from <see cref="StartOffset"/> on; it names no user.</summary>
+public sealed record PublicationsSettled(string Partition, long StartOffset);
+
+/// <summary>The persisted marker of a purge (users removed for good, by name nowhere); the snapshot after it holds the rest.</summary>
+public sealed record TimersPurged(string Partition, int Count);
 
 /// <summary>The timers of a partition, as the reply to <see cref="GetPartitionTimers"/> and as the index's snapshot.</summary>
 public sealed record PartitionTimers(string Partition, ImmutableArray<ArmedTimer> Timers);
 
 /// <summary>
 /// The durable index of inactivity timers of one input partition (a Kafka topic partition, or a file or generator
-/// source), sharded by partition so that one writer holds it whichever node consumes the partition. It only needs to
-/// know who may have a pending timer: the decision stage persists each user it arms here before the record that armed
-/// the timer moves on (so before its offset is committed), and when a node restarts, or takes over a partition, its
-/// stage loads the partition's timers. A stale time is harmless: when a timer fires the user's entity is asked, and it
-/// knows the user's newest event and whether that version was flagged already. A flagged user stays, marked with the
-/// offset of the record the flag was published with, until the partition is loaded from after it (see <see cref="MarkFlagged"/>).
+/// source), sharded by partition so that one writer holds it whichever node consumes the partition. The decision stage
+/// persists each user it arms here before the record that armed the timer moves on (so before its offset is
+/// committed), and when a node restarts, or takes over a partition, its stage loads the partition's timers. A stale
+/// time is harmless: when a timer fires the user's entity is asked, and it knows the user's newest event and whether
+/// that version was flagged already. Users with decisions that may ride on records not yet durable stay marked
+/// (<see cref="UpdateTimers"/>), so that a restart publishes those decisions again.
 /// </summary>
 /// <remarks>
-/// Journal entries are batches of arms and disarms; a snapshot of the whole index is taken every
-/// <c>snapshotEvery</c> entries and the entries before it are deleted, so recovery reads one snapshot and a few entries.
+/// Journal entries are batches of arms and marks; a snapshot of the whole index is taken every <c>snapshotEvery</c>
+/// entries and the entries before it are deleted. An erased user (announced on the erasure topic) or a disarmed one is
+/// purged: removed, a marker that names nobody persisted, a snapshot taken and everything before it deleted, so that
+/// the id is nowhere in the store.
 /// </remarks>
 public sealed class InactivityIndexActor : UntypedPersistentActor
 {
     private readonly string _partition;
     private readonly int _snapshotEvery;
+    private readonly bool _followErasures;
     private readonly Dictionary<string, ArmedTimer> _timers = new(StringComparer.Ordinal);
     private int _entriesSinceSnapshot;
 
-    public static Props Props(string partition, int snapshotEvery) =>
-        Akka.Actor.Props.Create(() => new InactivityIndexActor(partition, snapshotEvery));
+    public static Props Props(string partition, int snapshotEvery, bool followErasures) =>
+        Akka.Actor.Props.Create(() => new InactivityIndexActor(partition, snapshotEvery, followErasures));
 
-    public InactivityIndexActor(string partition, int snapshotEvery)
+    public InactivityIndexActor(string partition, int snapshotEvery, bool followErasures)
     {
         _partition = partition;
         _snapshotEvery = snapshotEvery;
+        _followErasures = followErasures;
     }
 
     public override string PersistenceId => "inactivity-timers-" + _partition;
+
+    protected override void PreStart()
+    {
+        base.PreStart();
+        if (_followErasures)
+            DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(ErasureRegistry.Topic, Self));
+    }
 
     protected override void OnRecover(object message)
     {
@@ -94,14 +110,11 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
                 foreach (var timer in snapshot.Timers)
                     _timers[timer.UserId] = timer;
                 break;
-            case TimersArmed armed:
-                Apply(armed);
+            case TimersUpdated updated:
+                Apply(updated);
                 break;
-            case TimersDisarmed disarmed:
-                Apply(disarmed);
-                break;
-            case TimersFlagged flagged:
-                Apply(flagged);
+            case PublicationsSettled settled:
+                Apply(settled);
                 break;
         }
     }
@@ -110,45 +123,31 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
     {
         switch (message)
         {
-            case ArmTimers arm:
-                var replyTo = Sender;
-                Persist(new TimersArmed(_partition, arm.Timers), armed =>
+            case UpdateTimers update:
+                var updatedBy = Sender;
+                Persist(new TimersUpdated(_partition, update.Armed, update.Marked, update.Flagged, update.RideOffset), updated =>
                 {
-                    Apply(armed);
-                    replyTo.Tell(armed);
-                    SnapshotWhenDue();
-                });
-                break;
-            case DisarmTimers disarm:
-                Persist(new TimersDisarmed(_partition, disarm.UserIds), disarmed =>
-                {
-                    Apply(disarmed);
-                    SnapshotWhenDue();
-                });
-                break;
-            case MarkFlagged mark:
-                var flaggedBy = Sender;
-                Persist(new TimersFlagged(_partition, mark.UserIds, mark.RideOffset), flagged =>
-                {
-                    Apply(flagged);
-                    flaggedBy.Tell(flagged);
+                    Apply(updated);
+                    updatedBy.Tell(updated);
                     SnapshotWhenDue();
                 });
                 break;
             case GetPartitionTimers get:
-                var published = _timers.Values.Where(t => t.FlaggedWith < get.StartOffset).Select(t => t.UserId).ToImmutableArray();
-                if (published.IsEmpty)
-                {
-                    Sender.Tell(Snapshot());
-                    break;
-                }
                 var askedBy = Sender;
-                Persist(new TimersDisarmed(_partition, published), disarmed =>
+                Persist(new PublicationsSettled(_partition, get.StartOffset), settled =>
                 {
-                    Apply(disarmed);
-                    askedBy.Tell(Snapshot());
+                    Apply(settled);
+                    askedBy.Tell(new PartitionTimers(_partition, [.. _timers.Values]));
                     SnapshotWhenDue();
                 });
+                break;
+            case DisarmTimers disarm:
+                Purge(disarm.UserIds, always: false);
+                break;
+            case UserErased erased:
+                Purge([erased.UserId], always: true); // the id may be in entries since the last snapshot even when no longer held
+                break;
+            case SubscribeAck:
                 break;
             case SaveSnapshotSuccess success:
                 DeleteMessages(success.Metadata.SequenceNr);
@@ -168,34 +167,51 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
         }
     }
 
-    private PartitionTimers Snapshot() =>
-        new(_partition, [.. _timers.Values]);
-
-    private void Apply(TimersArmed armed)
+    private void Purge(IEnumerable<string> userIds, bool always)
     {
-        foreach (var timer in armed.Timers)
+        var removed = userIds.Count(_timers.Remove);
+        if (removed == 0 && (!always || _entriesSinceSnapshot == 0))
+            return;
+        Persist(new TimersPurged(_partition, removed), _ =>
         {
-            // A new activity: pending again (a flag is over), at the newer of the two times.
+            _entriesSinceSnapshot = 0;
+            SaveSnapshot(new PartitionTimers(_partition, [.. _timers.Values]));
+        });
+    }
+
+    private void Apply(TimersUpdated updated)
+    {
+        foreach (var timer in updated.Armed)
+        {
+            // A new activity: pending again (a flag is over), at the newer of the two times; a mark stays until settled.
             var before = _timers.GetValueOrDefault(timer.UserId);
-            _timers[timer.UserId] = new ArmedTimer(timer.UserId, Math.Max(timer.LastActivity, before?.LastActivity ?? long.MinValue));
+            _timers[timer.UserId] = new ArmedTimer(timer.UserId, Math.Max(timer.LastActivity, before?.LastActivity ?? long.MinValue))
+            {
+                PublishedWith = before?.PublishedWith,
+            };
         }
+        foreach (var user in updated.Marked)
+            Mark(user, updated.RideOffset, flagged: false);
+        foreach (var user in updated.Flagged)
+            Mark(user, updated.RideOffset, flagged: true);
         _entriesSinceSnapshot++;
     }
 
-    private void Apply(TimersFlagged flagged)
+    private void Mark(string user, long ride, bool flagged)
     {
-        foreach (var user in flagged.UserIds)
+        var timer = _timers.GetValueOrDefault(user) ?? new ArmedTimer(user, long.MinValue);
+        _timers[user] = timer with { Flagged = timer.Flagged || flagged, PublishedWith = Math.Max(ride, timer.PublishedWith ?? long.MinValue) };
+    }
+
+    private void Apply(PublicationsSettled settled)
+    {
+        foreach (var timer in _timers.Values.Where(t => t.PublishedWith < settled.StartOffset).ToList())
         {
-            if (_timers.TryGetValue(user, out var timer))
-                _timers[user] = timer with { FlaggedWith = flagged.RideOffset };
+            if (timer.Flagged)
+                _timers.Remove(timer.UserId);
+            else
+                _timers[timer.UserId] = timer with { PublishedWith = null };
         }
-        _entriesSinceSnapshot++;
-    }
-
-    private void Apply(TimersDisarmed disarmed)
-    {
-        foreach (var user in disarmed.UserIds)
-            _timers.Remove(user);
         _entriesSinceSnapshot++;
     }
 
@@ -204,7 +220,7 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
         if (_entriesSinceSnapshot < _snapshotEvery)
             return;
         _entriesSinceSnapshot = 0;
-        SaveSnapshot(Snapshot());
+        SaveSnapshot(new PartitionTimers(_partition, [.. _timers.Values]));
     }
 }
 

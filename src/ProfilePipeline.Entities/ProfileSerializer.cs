@@ -91,6 +91,9 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
             writer.Write(entry.Rule is not null);
             writer.Write(entry.Rule ?? "");
             writer.Write(entry.At);
+            writer.Write(entry.Ride);
+            writer.Write(entry.Basis is not null);
+            entry.Basis?.Write(writer);
         }
         return stream.ToArray();
     }
@@ -102,7 +105,9 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
         var version = reader.ReadInt64();
         var hasRule = reader.ReadBoolean();
         var rule = reader.ReadString();
-        return new LedgerEntry(hasFlag ? version : null, hasRule ? rule : null, reader.ReadInt64());
+        var at = reader.ReadInt64();
+        var ride = reader.ReadInt64();
+        return new LedgerEntry(hasFlag ? version : null, hasRule ? rule : null, at, ride, reader.ReadBoolean() ? DecisionBasis.Read(reader) : null);
     }
 
     private static byte[] ErasureToBytes(ErasureRecorded erased)

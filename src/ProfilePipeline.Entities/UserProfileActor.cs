@@ -138,6 +138,11 @@ public sealed class UserProfileActor : UntypedPersistentActor
             case RecordDecision decision:
                 Handle(decision);
                 break;
+            case GetDecisionsSince since:
+                var (flag, actions) = _ledger.Since(since.FromRide);
+                Sender.Tell(new DecisionsSince(_userId, _state.Version == 0 ? null : _state.Features(_userId), flag ? _ledger.FlaggedVersion : null,
+                    _ledger.FlagAt, actions));
+                break;
             case GetProfile:
                 Sender.Tell(new ProfileReply(_userId, _state.Version == 0 ? null : _state.Features(_userId)));
                 break;
@@ -200,9 +205,9 @@ public sealed class UserProfileActor : UntypedPersistentActor
             if (_settings.Rules.Find(name) is { } rule)
                 holding.Add(rule);
         }
-        var decided = _ledger.Decide(_state.Version, request.FlagVersion, holding, request.At);
-        var reply = new DecisionReply(_userId, decided.Flagged, decided.Rule?.Name ?? decided.RepeatedRule, decided.Capped) { Repeat = decided.Repeat };
-        if (decided.ToRecord(request.FlagVersion, request.At) is not { } entry)
+        var decided = _ledger.Decide(_state.Version, request.FlagVersion, holding, request.At, request.RideOffset);
+        var reply = new DecisionReply(_userId, decided.Flagged, decided.Rule?.Name, decided.Capped) { AlreadyFlagged = decided.AlreadyFlagged };
+        if (decided.ToRecord(request.FlagVersion, request.At, request.RideOffset, request.Basis) is not { } entry)
         {
             Sender.Tell(reply);
             return;

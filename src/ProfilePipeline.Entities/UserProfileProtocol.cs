@@ -39,18 +39,30 @@ public sealed record ProfileSnapshot(byte[] State)
 /// Decide for the user, against the user's <see cref="DecisionLedger"/>: flag profile version <see cref="FlagVersion"/>
 /// inactive (null: no flag; refused when the profile has moved on or the version was flagged already), and take the
 /// first of <see cref="HoldingRules"/> (names, in the order tried) whose frequency cap has room at event time
-/// <see cref="At"/>. What is decided is persisted before the reply, <see cref="DecisionReply"/>.
+/// <see cref="At"/>. <see cref="RideOffset"/> is the offset, in the user's input partition, of the record the decision
+/// is published with, and <see cref="Basis"/> what an action would be decided on. What is decided is persisted before
+/// the reply, <see cref="DecisionReply"/>; the same request again gets the same reply.
 /// </summary>
-public sealed record RecordDecision(string UserId, long? FlagVersion, ImmutableArray<string> HoldingRules, long At) : IWithUserId;
+public sealed record RecordDecision(string UserId, long? FlagVersion, ImmutableArray<string> HoldingRules, long At, long RideOffset, DecisionBasis Basis)
+    : IWithUserId;
 
 /// <param name="Flagged">The flag was new and is recorded.</param>
 /// <param name="Rule">The rule whose action is recorded; null when none.</param>
 /// <param name="Capped">Holding rules skipped because of their cap.</param>
 public sealed record DecisionReply(string UserId, bool Flagged, string? Rule, int Capped)
 {
-    /// <summary>The flag was for the version flagged already; <see cref="Rule"/> is then the rule that fired with it.</summary>
-    public bool Repeat { get; init; }
+    /// <summary>The flag was refused because that version was flagged already (by another timer).</summary>
+    public bool AlreadyFlagged { get; init; }
 }
+
+/// <summary>Ask for the decisions published with a record at or after <see cref="FromRide"/>; replied to with <see cref="DecisionsSince"/>.</summary>
+public sealed record GetDecisionsSince(string UserId, long FromRide) : IWithUserId;
+
+/// <summary>The user's current profile, and the decisions published with a record at or after the one asked for.</summary>
+/// <param name="Features">Null when the entity holds no profile (erased).</param>
+/// <param name="FlaggedVersion">The profile version flagged then; null when the flag was published earlier (or never).</param>
+/// <param name="FlagAt">The watermark at which that flag was decided.</param>
+public sealed record DecisionsSince(string UserId, ProfileFeatures? Features, long? FlaggedVersion, long FlagAt, ImmutableArray<PastAction> Actions);
 
 /// <summary>
 /// Rebuild the profile from the journal: every event the user's journal holds is folded afresh with the entity's

@@ -83,7 +83,7 @@ public sealed class ClusterNode : IAsyncDisposable
                 new UserProfileMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
             var timerIndex = decisions is null ? null : await ClusterSharding.Get(system).StartAsync(
                 InactivityIndexMessageExtractor.TypeName,
-                partition => InactivityIndexActor.Props(partition, snapshotEvery: 500),
+                partition => InactivityIndexActor.Props(partition, snapshotEvery: 500, followErasures: true),
                 ClusterShardingSettings.Create(system),
                 new InactivityIndexMessageExtractor()).ConfigureAwait(false);
             var models = new ModelHolder(RuleBasedPropensityModel.Instance);

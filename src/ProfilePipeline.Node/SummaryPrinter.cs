@@ -18,7 +18,9 @@ public static class SummaryPrinter
         console.WriteLine($"  users updated     {s.Users:N0}");
         console.WriteLine($"  profile records   {s.ProfilesWritten:N0} (updates, and users found inactive)");
         console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
-        console.WriteLine($"  found inactive    {metrics.UsersFoundInactive:N0} users");
+        console.WriteLine($"  found inactive    {metrics.UsersFoundInactive:N0} users"
+                          + (metrics.InactivityTimersRestored > 0 ? $"; {metrics.InactivityTimersRestored:N0} timers restored" : "")
+                          + (metrics.DecisionsRepublished > 0 ? $"; decisions of {metrics.DecisionsRepublished:N0} users published again" : ""));
         var actions = metrics.ActionsByName.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:N0}").ToList();
         console.WriteLine($"  actions           {metrics.ActionsByName.Values.Sum():N0}" + (actions.Count == 0 ? "" : $" ({string.Join(", ", actions)})")
                           + (metrics.ActionsCapped > 0 ? $"; {metrics.ActionsCapped:N0} held back by caps" : ""));

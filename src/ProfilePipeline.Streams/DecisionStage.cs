@@ -21,8 +21,11 @@ public sealed record DecisionSettings(
     int MaxTrackedUsers,
     ImmutableArray<DecisionRule> Rules)
 {
-    /// <summary>How long the user's entity, or a partition's timer index, may take to answer.</summary>
+    /// <summary>How long the user's entity, or a partition's timer index, may take to answer one ask.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Asks in all before the stage fails: an entity or index on a node that died answers once its shard has moved.</summary>
+    public int AskAttempts { get; init; } = 6;
 }
 
 /// <summary>The actors the decision stage asks: the users' entities, and the partitions' durable timer indexes.</summary>
@@ -34,8 +37,11 @@ public sealed record DecisionActors(IActorRef Profiles, IActorRef TimerIndex);
 /// When the watermark passes a timer, the user's entity is asked: if it holds a newer event the timer is moved (the
 /// user acted on another node, or before a restart); otherwise its profile is scored and flagged inactive, with a
 /// churn risk, and given to the inactivity rules. Whether a flag is new and which rule may fire under its cap is
-/// decided and persisted by the user's entity (<see cref="RecordDecision"/>), so caps and flags hold across restarts
-/// and nodes. A flag and its action ride on the batch's last record of the user's partition.
+/// decided and persisted by the user's entity (<see cref="RecordDecision"/>), with the record the decision is
+/// published with, so caps and flags hold across restarts and nodes. The partition's index then marks the users
+/// with that record: when a node loads a partition from before it (a crash cut the outputs after the checkpoint or
+/// commit), those users' decisions are published again. A flag and its action ride on the batch's last record of the
+/// user's partition; an update's action on the update's record.
 /// </summary>
 public static class DecisionStage
 {
@@ -46,208 +52,249 @@ public static class DecisionStage
             .SelectAsync(1, new Decider(settings, actors, score, metrics).DecideAsync)
             .SelectMany(batch => batch);
 
-    /// <summary>The stage's state for one graph run: the timers in memory and the partitions loaded from their index.</summary>
+    /// <summary>The stage's state for one graph run: the timers in memory and where each partition was first read.</summary>
     private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics)
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
         private readonly RuleBook _rules = new(settings.Rules);
         private readonly Dictionary<string, long> _startOffsets = new(StringComparer.Ordinal);
+        private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
 
-        /// <summary>
-        /// Users restored from the index in this run and not yet decided: if their entity says their version was flagged
-        /// already, the flag's output may have been cut by a crash (its record is read again, or the index did not learn
-        /// of the flag), and it is published again: at least once.
-        /// </summary>
-        private readonly HashSet<string> _restored = new(StringComparer.Ordinal);
+        /// <summary>Actions published again in this run (user, rule, time): a replayed record that decides one of them again does not publish it twice.</summary>
+        private readonly HashSet<(string User, string Rule, long At)> _republished = [];
+
+        /// <summary>What one batch changes in the partitions' indexes: timers armed, users marked, users flagged.</summary>
+        private sealed class IndexChanges
+        {
+            private readonly Dictionary<string, (List<ArmedTimer> Armed, HashSet<string> Marked, List<string> Flagged)> _byPartition = new(StringComparer.Ordinal);
+
+            private (List<ArmedTimer> Armed, HashSet<string> Marked, List<string> Flagged) Of(string partition)
+            {
+                if (!_byPartition.TryGetValue(partition, out var changes))
+                    _byPartition[partition] = changes = ([], new HashSet<string>(StringComparer.Ordinal), []);
+                return changes;
+            }
+
+            public void Arm(string partition, ArmedTimer timer) => Of(partition).Armed.Add(timer);
+
+            public void Mark(string partition, string userId) => Of(partition).Marked.Add(userId);
+
+            public void Flag(string partition, string userId) => Of(partition).Flagged.Add(userId);
+
+            public IEnumerable<UpdateTimers> Updates(List<PipelineItem> batch) => _byPartition.Select(p =>
+                new UpdateTimers(p.Key, [.. p.Value.Armed], [.. p.Value.Marked], [.. p.Value.Flagged], RideOffset(batch, p.Key)));
+        }
 
         public async Task<List<PipelineItem>> DecideAsync(List<PipelineItem> batch)
         {
-            await LoadPartitionsAsync(batch).ConfigureAwait(false);
-            var armed = new Dictionary<string, List<ArmedTimer>>(StringComparer.Ordinal);
-            var updates = new List<(int Index, ScoredProfile Profile, Task<DecisionReply?> Reply)>();
+            var before = new IndexChanges();
+            var decided = new List<ProfileAction>();
+            await LoadPartitionsAsync(batch, before, decided).ConfigureAwait(false);
+            var updates = new List<(int Index, ScoredProfile Profile, ImmutableArray<DecisionRule> Holding)>();
             for (var i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
                 if (item.Outcome == EventOutcome.Applied && item.Event is { } e)
-                    Touch(e.UserId, item.Position.SourceId, e.Timestamp, armed);
+                    Touch(e.UserId, item.Position.SourceId, e.Timestamp, before);
                 if (item.Profile is not { } profile)
                     continue;
-                Touch(profile.Features.UserId, item.Position.SourceId, profile.Features.AsOf, armed);
+                Touch(profile.Features.UserId, item.Position.SourceId, profile.Features.AsOf, before);
                 var holding = _rules.Holding(profile, RuleTrigger.Update);
-                if (!holding.IsEmpty)
-                    updates.Add((i, profile, DecideAsync(profile.Features.UserId, null, holding, profile.Features.AsOf)));
-            }
-            // Persisted before the batch moves on, so before any of its offsets is committed: a restart finds every timer.
-            await Task.WhenAll(armed.Select(p => actors.TimerIndex.Ask<TimersArmed>(new ArmTimers(p.Key, [.. p.Value]), settings.AskTimeout)))
-                .ConfigureAwait(false);
-            var decided = new List<ProfileAction>();
-            long capped = 0;
-            foreach (var (index, profile, reply) in updates)
-            {
-                if (await reply.ConfigureAwait(false) is not { } answer)
+                if (holding.IsEmpty)
                     continue;
+                updates.Add((i, profile, holding));
+                before.Mark(item.Position.SourceId, profile.Features.UserId);
+            }
+            var flags = await QuietUsersToFlagAsync(_timers.Advance(), batch, before).ConfigureAwait(false);
+            // Persisted before anything is decided, and so before the batch moves on (before any of its offsets is committed):
+            // a restart finds every timer, and the users whose decisions a crash may cut from the outputs.
+            await Task.WhenAll(before.Updates(batch).Select(u => AskAsync<TimersUpdated>(actors.TimerIndex, u))).ConfigureAwait(false);
+
+            var updateReplies = updates.Select(u => DecideAsync(u.Profile, null, u.Holding, u.Profile.Features.AsOf, batch[u.Index].Position.Offset)).ToList();
+            var flagReplies = flags.Select(f => DecideAsync(f.Profile, f.Version, f.Holding, f.User.DetectedAt, f.Ride)).ToList();
+            long capped = 0;
+            for (var u = 0; u < updates.Count; u++)
+            {
+                var (index, profile, _) = updates[u];
+                var answer = await updateReplies[u].ConfigureAwait(false);
                 capped += answer.Capped;
-                if (answer.Rule is not null && _rules.Find(answer.Rule) is { } rule)
+                if (answer.Rule is not null && _rules.Find(answer.Rule) is { } rule && !_republished.Contains((profile.Features.UserId, rule.Name, profile.Features.AsOf)))
                 {
                     var action = new ProfileAction(profile.Features.UserId, rule.Action, rule.Name, RuleTrigger.Update, profile.Features.AsOf, profile);
                     batch[index] = batch[index] with { Actions = batch[index].Actions.Add(action) };
                     decided.Add(action);
                 }
             }
-            var (flagged, onQuiet, quietCapped) = await FlagQuietUsersAsync(_timers.Advance(), batch).ConfigureAwait(false);
-            decided.AddRange(onQuiet);
-            metrics.RecordDecisions(flagged, decided, _timers.Tracked, capped + quietCapped);
+            var after = new IndexChanges();
+            var flagged = 0;
+            for (var f = 0; f < flags.Count; f++)
+            {
+                var (user, profile, _, _, carrier, _) = flags[f];
+                var answer = await flagReplies[f].ConfigureAwait(false);
+                capped += answer.Capped;
+                if (!answer.Flagged)
+                {
+                    metrics.RecordInactivityNotConfirmed(); // flagged already (another timer), or it moved on
+                    if (answer.AlreadyFlagged)
+                        after.Flag(user.Partition, user.UserId);
+                    continue;
+                }
+                var action = answer.Rule is not null && _rules.Find(answer.Rule) is { } rule
+                    ? new ProfileAction(user.UserId, rule.Action, rule.Name, RuleTrigger.Inactive, user.DetectedAt, profile)
+                    : null;
+                batch[carrier] = batch[carrier] with
+                {
+                    Inactive = batch[carrier].Inactive.Add(profile),
+                    Actions = action is null ? batch[carrier].Actions : batch[carrier].Actions.Add(action),
+                };
+                if (action is not null)
+                    decided.Add(action);
+                after.Flag(user.Partition, user.UserId);
+                flagged++;
+            }
+            // Flagged users need no timer: marked so, they are dropped once their flag's record is durable.
+            await Task.WhenAll(after.Updates(batch).Select(u => AskAsync<TimersUpdated>(actors.TimerIndex, u))).ConfigureAwait(false);
+            metrics.RecordDecisions(flagged, decided, _timers.Tracked, capped);
             return batch;
         }
 
-        private void Touch(string userId, string partition, long eventTime, Dictionary<string, List<ArmedTimer>> armed)
+        private void Touch(string userId, string partition, long eventTime, IndexChanges changes)
         {
-            if (!_timers.Touch(userId, partition, eventTime))
-                return;
-            if (!armed.TryGetValue(partition, out var list))
-                armed[partition] = list = [];
-            list.Add(new ArmedTimer(userId, eventTime));
+            if (_timers.Touch(userId, partition, eventTime))
+                changes.Arm(partition, new ArmedTimer(userId, eventTime));
+        }
+
+        /// <summary>The record of the batch a partition's flags ride on: its last one of the partition, else the batch's last.</summary>
+        private static int Carrier(List<PipelineItem> batch, string partition)
+        {
+            var last = batch.FindLastIndex(item => item.Position.SourceId == partition);
+            return last < 0 ? batch.Count - 1 : last;
+        }
+
+        /// <summary>The offset in <paramref name="partition"/> that the batch's decisions for it are durable with; unknown (never) without a record of it.</summary>
+        private static long RideOffset(List<PipelineItem> batch, string partition)
+        {
+            var last = batch.FindLastIndex(item => item.Position.SourceId == partition);
+            return last < 0 ? long.MaxValue : batch[last].Position.Offset;
         }
 
         /// <summary>
         /// The first time a partition's record comes by in this run, its durable timers are armed again; its offset is
-        /// where this run reads the partition from (everything before is checkpointed or committed).
+        /// where this run reads the partition from (everything before is checkpointed or committed). Decisions published
+        /// with a record from there on may have been cut by a crash, and are published again on this batch.
         /// </summary>
-        private async Task LoadPartitionsAsync(List<PipelineItem> batch)
+        private async Task LoadPartitionsAsync(List<PipelineItem> batch, IndexChanges changes, List<ProfileAction> decided)
         {
-            foreach (var item in batch)
+            // The first record of each partition new to this run (taken first: republishing changes the batch's records).
+            var firsts = batch.Where(item => !_startOffsets.ContainsKey(item.Position.SourceId))
+                .DistinctBy(item => item.Position.SourceId).Select(item => (item.Position.SourceId, item.Position.Offset)).ToList();
+            foreach (var (partition, start) in firsts)
             {
-                var partition = item.Position.SourceId;
-                if (!_startOffsets.TryAdd(partition, item.Position.Offset))
-                    continue;
-                var stored = await actors.TimerIndex.Ask<PartitionTimers>(new GetPartitionTimers(partition, item.Position.Offset), settings.AskTimeout)
-                    .ConfigureAwait(false);
-                foreach (var timer in stored.Timers)
-                {
+                _startOffsets[partition] = start;
+                var stored = await AskAsync<PartitionTimers>(actors.TimerIndex, new GetPartitionTimers(partition, start)).ConfigureAwait(false);
+                foreach (var timer in stored.Timers.Where(t => !t.Flagged))
                     _timers.Arm(timer.UserId, partition, timer.LastActivity);
-                    _restored.Add(timer.UserId);
+                metrics.RecordTimersRestored(stored.Timers.Count(t => !t.Flagged));
+                var again = await Task.WhenAll(stored.Timers.Where(t => t.PublishedWith >= start)
+                    .Select(t => AskAsync<DecisionsSince>(actors.Profiles, new GetDecisionsSince(t.UserId, start)))).ConfigureAwait(false);
+                foreach (var since in again)
+                    Republish(batch, partition, since, changes, decided);
+            }
+        }
+
+        private void Republish(List<PipelineItem> batch, string partition, DecisionsSince since, IndexChanges changes, List<ProfileAction> decided)
+        {
+            if (since.Features is not { } features)
+                return; // erased since
+            var at = Carrier(batch, partition);
+            var profile = score(features);
+            var flagged = false;
+            if (since.FlaggedVersion == features.ProfileVersion)
+            {
+                // Still the flagged version (a newer one would have been published after it): the flag is published again.
+                profile = profile.AsInactive(features.AsOf + _gap, since.FlagAt, ChurnRisk.Of(features, since.FlagAt, settings.PriorVisitGap));
+                batch[at] = batch[at] with { Inactive = batch[at].Inactive.Add(profile) };
+                flagged = true;
+            }
+            foreach (var past in since.Actions)
+            {
+                if (_rules.Find(past.Rule) is not { } rule)
+                    continue;
+                var action = new ProfileAction(features.UserId, rule.Action, rule.Name, rule.On, past.At, past.Basis.On(profile));
+                batch[at] = batch[at] with { Actions = batch[at].Actions.Add(action) };
+                decided.Add(action);
+                _republished.Add((features.UserId, rule.Name, past.At));
+            }
+            if (!flagged && since.Actions.IsEmpty)
+                return; // the flag is stale (a newer version was published after it): settled at the next load
+            changes.Mark(partition, features.UserId);
+            if (flagged)
+                changes.Flag(partition, features.UserId);
+            metrics.RecordDecisionsRepublished(1);
+        }
+
+        private Task<DecisionReply> DecideAsync(ScoredProfile profile, long? flagVersion, ImmutableArray<DecisionRule> holding, long at, long ride) =>
+            AskAsync<DecisionReply>(actors.Profiles,
+                new RecordDecision(profile.Features.UserId, flagVersion, [.. holding.Select(r => r.Name)], at, ride, DecisionBasis.Of(profile)));
+
+        /// <summary>
+        /// Asks again after a timeout, up to <see cref="DecisionSettings.AskAttempts"/> times: an entity or index on a node
+        /// that died answers once sharding has moved it. Every request here gets the same answer when asked again.
+        /// </summary>
+        private async Task<T> AskAsync<T>(IActorRef actor, object message)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await actor.Ask<T>(message, settings.AskTimeout).ConfigureAwait(false);
                 }
-                metrics.RecordTimersRestored(stored.Timers.Length);
+                catch (AskTimeoutException) when (attempt < settings.AskAttempts)
+                {
+                    metrics.RecordDecisionAskRetried();
+                }
             }
         }
 
-        private async Task<DecisionReply?> DecideAsync(string userId, long? flagVersion, ImmutableArray<DecisionRule> holding, long at)
-        {
-            try
-            {
-                return await actors.Profiles.Ask<DecisionReply>(new RecordDecision(userId, flagVersion, [.. holding.Select(r => r.Name)], at), settings.AskTimeout)
-                    .ConfigureAwait(false);
-            }
-            catch (AskTimeoutException)
-            {
-                metrics.RecordDecisionUnanswered();
-                return null;
-            }
-        }
+        /// <summary>A quiet user to flag: the flagged profile, the rules that hold for it, and the record it rides on.</summary>
+        private sealed record FlagCandidate(QuietUser User, ScoredProfile Profile, long Version, ImmutableArray<DecisionRule> Holding, int Carrier, long Ride);
 
-        /// <summary>The entity's current profile; null when it holds none, or did not answer in time.</summary>
-        private async Task<(bool Answered, ProfileFeatures? Features)> CurrentAsync(string userId)
+        /// <summary>
+        /// Asks the quiet users' entities for their profiles: a user who acted since gets the timer back, an erased one is
+        /// dropped, the others are to be flagged (marked in <paramref name="changes"/>).
+        /// </summary>
+        private async Task<List<FlagCandidate>> QuietUsersToFlagAsync(IReadOnlyList<QuietUser> quiet, List<PipelineItem> batch, IndexChanges changes)
         {
-            try
-            {
-                var reply = await actors.Profiles.Ask<ProfileReply>(new GetProfile(userId), settings.AskTimeout).ConfigureAwait(false);
-                return (true, reply.Features);
-            }
-            catch (AskTimeoutException)
-            {
-                return (false, null);
-            }
-        }
-
-        /// <summary>Flags the quiet users the entities confirm, on the batch's records; returns how many, the actions taken, and the caps that held.</summary>
-        private async Task<(int Flagged, List<ProfileAction> Actions, long Capped)> FlagQuietUsersAsync(
-            IReadOnlyList<QuietUser> quiet, List<PipelineItem> batch)
-        {
+            var candidates = new List<FlagCandidate>();
             if (quiet.Count == 0)
-                return (0, [], 0);
-            var current = await Task.WhenAll(quiet.Select(q => CurrentAsync(q.UserId))).ConfigureAwait(false);
-            var flags = new List<(QuietUser User, ScoredProfile Flagged, ImmutableArray<DecisionRule> Holding, Task<DecisionReply?> Reply)>();
+                return candidates;
+            var current = await Task.WhenAll(quiet.Select(q => AskAsync<ProfileReply>(actors.Profiles, new GetProfile(q.UserId)))).ConfigureAwait(false);
             var disarm = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             for (var i = 0; i < quiet.Count; i++)
             {
                 var user = quiet[i];
-                var (answered, features) = current[i];
-                if (!answered)
+                if (current[i].Features is not { } features)
                 {
-                    // Its node died: counted, and left in the durable index, so that the next start of the partition tries again.
-                    metrics.RecordInactivityNotConfirmed();
+                    metrics.RecordInactivityNotConfirmed(); // erased
+                    if (!disarm.TryGetValue(user.Partition, out var users))
+                        disarm[user.Partition] = users = [];
+                    users.Add(user.UserId);
                     continue;
                 }
-                if (features is not null && features.AsOf + (long)settings.InactiveAfter.TotalMilliseconds > user.DetectedAt)
+                if (features.AsOf + _gap > user.DetectedAt)
                 {
                     _timers.Arm(user.UserId, user.Partition, features.AsOf); // the user acted since: on another node, or before a restart
                     continue;
                 }
-                if (features is null)
-                {
-                    metrics.RecordInactivityNotConfirmed(); // erased
-                    Disarm(disarm, user);
-                    continue;
-                }
-                var quietSince = features.AsOf + (long)settings.InactiveAfter.TotalMilliseconds;
-                var flagged = score(features).AsInactive(quietSince, user.DetectedAt, ChurnRisk.Of(features, user.DetectedAt, settings.PriorVisitGap));
-                var holding = _rules.Holding(flagged, RuleTrigger.Inactive);
-                flags.Add((user, flagged, holding, DecideAsync(user.UserId, features.ProfileVersion, holding, user.DetectedAt)));
-            }
-            var published = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            var actions = new List<ProfileAction>();
-            long capped = 0;
-            foreach (var (user, flagged, _, reply) in flags)
-            {
-                if (await reply.ConfigureAwait(false) is not { } answer)
-                    continue; // left in the index, as above
-                capped += answer.Capped;
-                // A repeat is published again only for a user restored in this run (see _restored); otherwise another timer of
-                // the user (another node's) flagged it already.
-                var republish = _restored.Remove(user.UserId) && answer.Repeat;
-                if (!answer.Flagged && !republish)
-                {
-                    metrics.RecordInactivityNotConfirmed(); // flagged already, or it moved on
-                    if (answer.Repeat)
-                        Disarm(disarm, user);
-                    continue;
-                }
-                // The flag rides on the batch's last record of the user's partition (the last record when the batch has none of it).
-                var carrier = batch.FindLastIndex(item => item.Position.SourceId == user.Partition);
-                var at = carrier < 0 ? batch.Count - 1 : carrier;
-                var action = answer.Rule is not null && _rules.Find(answer.Rule) is { } rule
-                    ? new ProfileAction(user.UserId, rule.Action, rule.Name, RuleTrigger.Inactive, user.DetectedAt, flagged)
-                    : null;
-                batch[at] = batch[at] with
-                {
-                    Inactive = batch[at].Inactive.Add(flagged),
-                    Actions = action is null ? batch[at].Actions : batch[at].Actions.Add(action),
-                };
-                if (action is not null)
-                    actions.Add(action);
-                if (!published.TryGetValue(user.Partition, out var users))
-                    published[user.Partition] = users = [];
-                users.Add(user.UserId);
+                var profile = score(features).AsInactive(features.AsOf + _gap, user.DetectedAt, ChurnRisk.Of(features, user.DetectedAt, settings.PriorVisitGap));
+                var carrier = Carrier(batch, user.Partition);
+                var ride = batch[carrier].Position.SourceId == user.Partition ? batch[carrier].Position.Offset : long.MaxValue;
+                candidates.Add(new FlagCandidate(user, profile, features.ProfileVersion, _rules.Holding(profile, RuleTrigger.Inactive), carrier, ride));
+                changes.Mark(user.Partition, user.UserId);
             }
             foreach (var (partition, users) in disarm)
                 actors.TimerIndex.Tell(new DisarmTimers(partition, [.. users]));
-            // Kept in the index with the offset of the record the flags rode on: their output is durable once that record is
-            // checkpointed or committed. With another partition's record, that is unknown: never taken as durable.
-            // Persisted before the batch moves on: a flag whose output a crash cuts is then found flagged with a record read again.
-            await Task.WhenAll(published.Select(p =>
-            {
-                var carrier = batch.FindLastIndex(item => item.Position.SourceId == p.Key);
-                return actors.TimerIndex.Ask<TimersFlagged>(new MarkFlagged(p.Key, [.. p.Value], carrier < 0 ? long.MaxValue : batch[carrier].Position.Offset),
-                    settings.AskTimeout);
-            })).ConfigureAwait(false);
-            return (published.Values.Sum(u => u.Count), actions, capped);
-        }
-
-        private static void Disarm(Dictionary<string, List<string>> disarm, QuietUser user)
-        {
-            if (!disarm.TryGetValue(user.Partition, out var list))
-                disarm[user.Partition] = list = [];
-            list.Add(user.UserId);
+            return candidates;
         }
     }
 }

@@ -24,7 +24,8 @@ public sealed class PipelineMetrics
     private long _inactivityTimers;
     private long _actionsCapped;
     private long _inactivityTimersRestored;
-    private long _decisionsUnanswered;
+    private long _decisionsRepublished;
+    private long _decisionAsksRetried;
     private readonly ConcurrentDictionary<string, long> _actionsByName = new();
     private long _maxEventTime = long.MinValue;
     private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
@@ -84,10 +85,15 @@ public sealed class PipelineMetrics
 
     internal void RecordTimersRestored(int timers) => Interlocked.Add(ref _inactivityTimersRestored, timers);
 
-    /// <summary>Decisions (flags or actions) the user's entity did not answer in time: nothing was published for them.</summary>
-    public long DecisionsUnanswered => Interlocked.Read(ref _decisionsUnanswered);
+    /// <summary>Users whose decisions (a flag, actions) were published again after a restart, as a crash may have cut them.</summary>
+    public long DecisionsRepublished => Interlocked.Read(ref _decisionsRepublished);
 
-    internal void RecordDecisionUnanswered() => Interlocked.Increment(ref _decisionsUnanswered);
+    internal void RecordDecisionsRepublished(int users) => Interlocked.Add(ref _decisionsRepublished, users);
+
+    /// <summary>Asks of the decision stage (to entities and timer indexes) repeated after a timeout.</summary>
+    public long DecisionAsksRetried => Interlocked.Read(ref _decisionAsksRetried);
+
+    internal void RecordDecisionAskRetried() => Interlocked.Increment(ref _decisionAsksRetried);
 
     /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>
     public long RefusedAsErased => Interlocked.Read(ref _refusedAsErased);

@@ -123,10 +123,11 @@ public sealed class DecisionProperties
         new(name, on, when ?? new RuleCondition(), name + "-action", priority, new FrequencyCap(cap, per));
 
     /// <summary>What the entity does with a request: the ledger decides, and the entry is recorded.</summary>
-    private static LedgerDecision Decide(DecisionLedger ledger, RuleBook book, ScoredProfile profile, RuleTrigger trigger, long at, long? flagVersion = null)
+    private static LedgerDecision Decide(DecisionLedger ledger, RuleBook book, ScoredProfile profile, RuleTrigger trigger, long at, long? flagVersion = null,
+        long ride = 0)
     {
-        var decided = ledger.Decide(profile.Features.ProfileVersion, flagVersion, book.Holding(profile, trigger), at);
-        if (decided.ToRecord(flagVersion, at) is { } entry)
+        var decided = ledger.Decide(profile.Features.ProfileVersion, flagVersion, book.Holding(profile, trigger), at, ride);
+        if (decided.ToRecord(flagVersion, at, ride, DecisionBasis.Of(profile)) is { } entry)
             ledger.Apply(entry, book.LongestCapPeriod);
         return decided;
     }
@@ -146,6 +147,7 @@ public sealed class DecisionProperties
             var ledgers = new Dictionary<string, DecisionLedger>();
             var fired = new List<(string User, string Rule, long At)>();
             var now = Start;
+            var offset = 0L;
             foreach (var ((user, step), restart) in updates)
             {
                 now += Math.Max(0, step) * Minute / 3;
@@ -154,7 +156,7 @@ public sealed class DecisionProperties
                 var ledger = ledgers[id] = restart && ledgers.TryGetValue(id, out var held)
                     ? DecisionLedger.FromBytes(held.ToBytes())
                     : ledgers.GetValueOrDefault(id) ?? DecisionLedger.Empty();
-                var decided = Decide(ledger, book, Profile(id, now), RuleTrigger.Update, now);
+                var decided = Decide(ledger, book, Profile(id, now), RuleTrigger.Update, now, ride: ++offset); // each update rides on its own record
                 // Oracle: the first rule by priority whose cap still has room.
                 var open = rules.OrderByDescending(r => r.Priority).FirstOrDefault(r =>
                     fired.Count(a => a.User == id && a.Rule == r.Name && a.At > now - (long)r.Cap.Per.TotalMilliseconds) < r.Cap.Count);
@@ -171,27 +173,50 @@ public sealed class DecisionProperties
     }
 
     [Fact]
-    public void A_profile_version_is_flagged_inactive_once_and_only_while_it_is_the_current_one()
+    public void A_profile_version_is_flagged_inactive_once_and_only_while_it_is_the_current_one_and_the_same_request_gets_the_same_answer()
     {
         var book = new RuleBook([Rule("win-back", 1, 5, TimeSpan.FromDays(30), new RuleCondition { AllTags = [ProfileTags.Inactive] }, RuleTrigger.Inactive)]);
         var ledger = DecisionLedger.Empty();
         var profile = Profile("a", Start, Start + Minute); // version 2
         var flagged = profile.AsInactive(Start, Start + 3 * Minute, 0.9);
         Assert.Equal(2, profile.Features.ProfileVersion);
-        Assert.Equal(new LedgerDecision(false, null, 0), ledger.Decide(3, 2, book.Holding(flagged, RuleTrigger.Inactive), Start)); // it moved on
-        var first = Decide(ledger, book, flagged, RuleTrigger.Inactive, Start + 3 * Minute, flagVersion: 2);
-        Assert.True(first.Flagged);
-        Assert.Equal("win-back", first.Rule?.Name);
-        // A second timer for the same version (another node's, or one restored after a restart): refused, and no second action;
-        // it learns the rule that fired with the flag, to publish both again if their output was lost.
-        var again = Decide(DecisionLedger.FromBytes(ledger.ToBytes()), book, flagged, RuleTrigger.Inactive, Start + 4 * Minute, flagVersion: 2);
-        Assert.Equal(new LedgerDecision(false, null, 0) { Repeat = true, RepeatedRule = "win-back" }, again);
-        Assert.Equal(2, ledger.FlaggedVersion);
+        Assert.Equal(new LedgerDecision(false, null, 0), ledger.Decide(3, 2, book.Holding(flagged, RuleTrigger.Inactive), Start, 7)); // it moved on
+        var first = Decide(ledger, book, flagged, RuleTrigger.Inactive, Start + 3 * Minute, flagVersion: 2, ride: 40);
+        Assert.Equal(new LedgerDecision(true, book.Rules[0], 0), first);
+        // Asked again after a timeout (same time, same record): the same answer, recorded once.
+        var restored = DecisionLedger.FromBytes(ledger.ToBytes());
+        Assert.Equal(new LedgerDecision(true, book.Rules[0], 0) { Replayed = true }, Decide(restored, book, flagged, RuleTrigger.Inactive, Start + 3 * Minute, 2, 40));
+        Assert.Single(restored.Actions);
+        // Another timer for the same version (another node's): refused, and no second action.
+        Assert.Equal(new LedgerDecision(false, null, 0) { AlreadyFlagged = true }, Decide(restored, book, flagged, RuleTrigger.Inactive, Start + 4 * Minute, 2, 55));
         // A flag with no holding rule is still recorded.
         var plain = DecisionLedger.Empty();
-        var onlyFlag = Decide(plain, RuleBook.None, profile, RuleTrigger.Inactive, Start, flagVersion: 2);
-        Assert.Equal(new LedgerDecision(true, null, 0), onlyFlag);
+        Assert.Equal(new LedgerDecision(true, null, 0), Decide(plain, RuleBook.None, profile, RuleTrigger.Inactive, Start, flagVersion: 2));
         Assert.Equal(2, plain.FlaggedVersion);
+    }
+
+    [Fact]
+    public void The_decisions_published_with_a_record_read_again_are_the_ones_given_back()
+    {
+        var book = new RuleBook([Rule("often", 1, 100, TimeSpan.FromDays(1)), Rule("win-back", 1, 5, TimeSpan.FromDays(30), on: RuleTrigger.Inactive)]);
+        var ledger = DecisionLedger.Empty();
+        var profile = Profile("a", Start);
+        for (var i = 0; i < 10; i++)
+            Decide(ledger, book, profile, RuleTrigger.Update, Start + i * Minute, ride: 100 + i);
+        Decide(ledger, book, profile.AsInactive(Start, Start, 1), RuleTrigger.Inactive, Start + 20 * Minute, flagVersion: 1, ride: 120);
+        var (flag, actions) = ledger.Since(105);
+        Assert.True(flag);
+        Assert.Equal([105L, 106, 107, 108, 109, 120], actions.Select(a => a.Ride));
+        Assert.Equal("win-back", actions[^1].Rule);
+        // Each action keeps what it was decided on, through the ledger's bytes too: published again, it says the same.
+        var restored = DecisionLedger.FromBytes(ledger.ToBytes()).Since(0).Actions;
+        Assert.Equal(DecisionBasis.Of(profile.AsInactive(Start, Start, 1)), restored[^1].Basis);
+        Assert.Equal(DecisionBasis.Of(profile), restored[0].Basis);
+        var later = Profile("a", Start, Start + Minute);
+        Assert.Equal(DecisionBasis.Of(profile), DecisionBasis.Of(restored[0].Basis.On(later)));
+        var (flagBefore, none) = DecisionLedger.FromBytes(ledger.ToBytes()).Since(121);
+        Assert.False(flagBefore);
+        Assert.Empty(none);
     }
 
     [Fact]
@@ -224,10 +249,11 @@ public sealed class DecisionProperties
         var ledger = DecisionLedger.Empty();
         var profile = Profile("a", Start);
         for (var hour = 0; hour < 48; hour++)
-            Decide(ledger, book, profile, RuleTrigger.Update, Start + hour * 60 * Minute);
+            Decide(ledger, book, profile, RuleTrigger.Update, Start + hour * 60 * Minute, ride: hour);
         Assert.All(ledger.Actions, a => Assert.True(a.At > Start + 47 * 60 * Minute - 24 * 60 * Minute));
         Assert.Equal(ledger.Actions, DecisionLedger.FromBytes(ledger.ToBytes()).Actions);
         // Hour 0 and hour 24 went to the daily rule, the others to the hourly one; what is older than a day before hour 47 is gone.
-        Assert.Equal([("daily", Start + 24 * 60 * Minute), .. Enumerable.Range(25, 23).Select(h => ("hourly", Start + h * 60 * Minute))], ledger.Actions);
+        Assert.Equal([("daily", Start + 24 * 60 * Minute), .. Enumerable.Range(25, 23).Select(h => ("hourly", Start + h * 60 * Minute))],
+            ledger.Actions.Select(a => (a.Rule, a.At)));
     }
 }

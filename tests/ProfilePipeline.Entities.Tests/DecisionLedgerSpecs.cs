@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Scoring;
 
 namespace ProfilePipeline.Entities.Tests;
 
@@ -37,7 +38,11 @@ public sealed class DecisionLedgerSpecs : TestKit, IClassFixture<SqliteJournalFi
     private async Task<IActorRef> IncarnationAsync(string user) => Sys.ActorOf(UserProfileActor.Props(user, _settings, await Erasures()));
 
     private static Task<DecisionReply> DecideAsync(IActorRef entity, string user, long? flag, long at, params string[] holding) =>
-        entity.Ask<DecisionReply>(new RecordDecision(user, flag, [.. holding], at), TimeSpan.FromSeconds(10));
+        entity.Ask<DecisionReply>(new RecordDecision(user, flag, [.. holding], at, at / Hour, Basis(at)), TimeSpan.FromSeconds(10)); // a record per hour
+
+    /// <summary>What a decision at <paramref name="at"/> was made on (made up, but distinct per decision).</summary>
+    private static DecisionBasis Basis(long at) =>
+        new(at / Hour, (at / Hour % 100) / 100.0, "online-v3", 0.5, "loyal", new SegmentAssignment("s2", "frequent buyers", 4), ["cart_abandoner", "inactive"]);
 
     private static BehaviorEvent Event(string user, int i) => new(
         $"{user}-e{i}", user, BehaviorType.View, Start + i * Hour, "i", "c", "b", null, 1, null, null, null, BehaviorEvent.NoAttributes, new SourcePosition("spec", i));
@@ -62,7 +67,13 @@ public sealed class DecisionLedgerSpecs : TestKit, IClassFixture<SqliteJournalFi
         // Five journal entries since the profile's event: a snapshot was taken with the ledger in it.
         await AwaitConditionAsync(() => Task.FromResult(_db.CountRows("snapshot", "profile-" + user) >= 1), TimeSpan.FromSeconds(10));
         var third = await IncarnationAsync(user);
-        Assert.Equal(new DecisionReply(user, false, "win-back", 0) { Repeat = true }, await DecideAsync(third, user, 1, Start + 81 * Hour, "win-back")); // flagged already
+        Assert.Equal(new DecisionReply(user, false, null, 0) { AlreadyFlagged = true }, await DecideAsync(third, user, 1, Start + 81 * Hour, "win-back"));
+        // The same request again (a retry after a timeout): the same answer, recorded once.
+        Assert.Equal(new DecisionReply(user, true, "win-back", 0), await DecideAsync(third, user, 1, Start + 80 * Hour, "win-back"));
+        var since = await third.Ask<DecisionsSince>(new GetDecisionsSince(user, (Start + 2 * Hour) / Hour), TimeSpan.FromSeconds(10));
+        Assert.Equal(1, since.FlaggedVersion);
+        Assert.Equal(["reminder", "win-back"], since.Actions.Select(a => a.Rule)); // the coupon at hour 0 and the reminder at hour 1 are before
+        Assert.Equal([Basis(Start + 2 * Hour), Basis(Start + 80 * Hour)], since.Actions.Select(a => a.Basis));
         Assert.Equal(new DecisionReply(user, false, null, 2), await DecideAsync(third, user, null, Start + 4 * Hour, "coupon", "reminder"));
         Assert.Equal(new DecisionReply(user, false, "coupon", 0), await DecideAsync(third, user, null, Start + 25 * Hour, "coupon", "reminder"));
         // A newer version of the profile may be flagged again, but the win-back is capped for a week.
@@ -88,37 +99,39 @@ public sealed class DecisionLedgerSpecs : TestKit, IClassFixture<SqliteJournalFi
         await next.GracefulStop(TimeSpan.FromSeconds(5));
     }
 
+    private static UpdateTimers Arm(string partition, params ArmedTimer[] timers) => new(partition, [.. timers], [], [], long.MaxValue);
+
     [Fact]
-    public async Task The_timer_index_of_a_partition_gives_back_what_was_armed_and_not_disarmed_after_a_restart_and_compacts_itself()
+    public async Task The_timer_index_of_a_partition_gives_back_what_was_armed_and_marked_after_a_restart_and_compacts_itself()
     {
         const string partition = "topic-3";
-        var index = Sys.ActorOf(InactivityIndexActor.Props(partition, snapshotEvery: 4));
+        var index = Sys.ActorOf(InactivityIndexActor.Props(partition, snapshotEvery: 4, followErasures: false));
         for (var i = 0; i < 10; i++)
         {
-            await index.Ask<TimersArmed>(new ArmTimers(partition, [new ArmedTimer($"u{i}", Start + i), new ArmedTimer("u0", Start + 100 + i)]),
-                TimeSpan.FromSeconds(10));
+            await index.Ask<TimersUpdated>(Arm(partition, new ArmedTimer($"u{i}", Start + i), new ArmedTimer("u0", Start + 100 + i)), TimeSpan.FromSeconds(10));
         }
         index.Tell(new DisarmTimers(partition, ["u1", "u2", "nobody"]));
-        Assert.Equal(8, (await index.Ask<PartitionTimers>(new GetPartitionTimers(partition, 0), TimeSpan.FromSeconds(10))).Timers.Length);
+        await index.Ask<TimersUpdated>(new UpdateTimers(partition, [], ["u3", "u4", "u5"], [], 50), TimeSpan.FromSeconds(10));
+        await index.Ask<TimersUpdated>(new UpdateTimers(partition, [], [], ["u3", "u4"], 50), TimeSpan.FromSeconds(10));
         await index.GracefulStop(TimeSpan.FromSeconds(5));
 
-        var restarted = Sys.ActorOf(InactivityIndexActor.Props(partition, snapshotEvery: 4));
-        var timers = (await restarted.Ask<PartitionTimers>(new GetPartitionTimers(partition, 0), TimeSpan.FromSeconds(10))).Timers;
-        Assert.Equal(
-            [("u0", Start + 109), .. Enumerable.Range(3, 7).Select(i => ($"u{i}", Start + i))],
-            timers.Select(t => (t.UserId, t.LastActivity)).OrderBy(t => t.UserId, StringComparer.Ordinal));
-        // Eleven entries, snapshots every four: the journal keeps only the entries after the last snapshot.
-        Assert.True(_db.CountRows("journal", "inactivity-timers-" + partition) <= 4);
-
-        // Flagged users stay, marked with the record their flag rode on, until the partition is read from after it.
-        await restarted.Ask<TimersFlagged>(new MarkFlagged(partition, ["u3", "u4"], 50), TimeSpan.FromSeconds(10));
+        var restarted = Sys.ActorOf(InactivityIndexActor.Props(partition, snapshotEvery: 4, followErasures: false));
+        // Read again from offset 50: the decisions published with it are given back marked.
         var readAgain = (await restarted.Ask<PartitionTimers>(new GetPartitionTimers(partition, 50), TimeSpan.FromSeconds(10))).Timers;
-        Assert.Equal(8, readAgain.Length);
-        Assert.Equal(["u3", "u4"], readAgain.Where(t => t.FlaggedWith == 50).Select(t => t.UserId).Order(StringComparer.Ordinal));
-        await restarted.Ask<TimersArmed>(new ArmTimers(partition, [new ArmedTimer("u4", Start + 500)]), TimeSpan.FromSeconds(10)); // u4 acts again
-        var pastTheFlag = (await restarted.Ask<PartitionTimers>(new GetPartitionTimers(partition, 51), TimeSpan.FromSeconds(10))).Timers;
-        Assert.DoesNotContain(pastTheFlag, t => t.UserId == "u3");
-        Assert.Equal(new ArmedTimer("u4", Start + 500), Assert.Single(pastTheFlag, t => t.UserId == "u4"));
+        Assert.Equal(
+            [("u0", Start + 109, false, null), ("u3", Start + 3, true, 50), ("u4", Start + 4, true, 50), ("u5", Start + 5, false, 50),
+             .. Enumerable.Range(6, 4).Select(i => ($"u{i}", Start + i, false, (long?)null))],
+            readAgain.Select(t => (t.UserId, t.LastActivity, t.Flagged, t.PublishedWith)).OrderBy(t => t.UserId, StringComparer.Ordinal));
+        // u4 acts again; then the partition is read from after 50: u3's flag is settled and gone, u5's mark is cleared.
+        await restarted.Ask<TimersUpdated>(Arm(partition, new ArmedTimer("u4", Start + 500)), TimeSpan.FromSeconds(10));
+        var pastThem = (await restarted.Ask<PartitionTimers>(new GetPartitionTimers(partition, 51), TimeSpan.FromSeconds(10))).Timers;
+        Assert.DoesNotContain(pastThem, t => t.UserId == "u3");
+        Assert.Equal(new ArmedTimer("u4", Start + 500), Assert.Single(pastThem, t => t.UserId == "u4"));
+        Assert.Equal(new ArmedTimer("u5", Start + 5), Assert.Single(pastThem, t => t.UserId == "u5"));
+        // The disarm was a purge: a snapshot, and the entries before it deleted.
+        await AwaitConditionAsync(() => Task.FromResult(_db.CountRows("journal", "inactivity-timers-" + partition) <= 4), TimeSpan.FromSeconds(10));
+        Assert.False(_db.AnyRowContains("journal", "inactivity-timers-" + partition, "\"u1\""));
+        Assert.False(_db.AnyRowContains("snapshot", "inactivity-timers-" + partition, "\"u1\""));
         await restarted.GracefulStop(TimeSpan.FromSeconds(5));
     }
 }

@@ -49,6 +49,24 @@ public sealed class SqliteJournalFixture : IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <summary>Whether any row of a persistence id in the table holds <paramref name="text"/> in its payload.</summary>
+    public bool AnyRowContains(string table, string persistenceId, string text)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT payload FROM {table} WHERE persistence_id = $id";
+        command.Parameters.AddWithValue("$id", persistenceId);
+        using var reader = command.ExecuteReader();
+        var needle = System.Text.Encoding.UTF8.GetBytes(text);
+        while (reader.Read())
+        {
+            if (((byte[])reader[0]).AsSpan().IndexOf(needle) >= 0)
+                return true;
+        }
+        return false;
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

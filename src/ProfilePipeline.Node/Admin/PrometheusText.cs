@@ -62,8 +62,9 @@ public static class PrometheusText
             "Silences not flagged: the user's entity did not answer, held none (erased), or had flagged that version already.", metrics.InactivityNotConfirmed);
         Counter(text, "profilepipeline_inactivity_timers_restored_total", "Inactivity timers loaded from the partitions' durable indexes.",
             metrics.InactivityTimersRestored);
-        Counter(text, "profilepipeline_decisions_unanswered_total", "Flags or actions the user's entity did not answer in time (nothing published).",
-            metrics.DecisionsUnanswered);
+        Counter(text, "profilepipeline_decisions_republished_total", "Users whose flag or actions were published again after a restart (a crash may have cut them).",
+            metrics.DecisionsRepublished);
+        Counter(text, "profilepipeline_decision_asks_retried_total", "Asks of the decision stage repeated after a timeout.", metrics.DecisionAsksRetried);
         Header(text, "profilepipeline_inactivity_timers", "Users with a pending inactivity timer on this node.", "gauge");
         Line(text, "profilepipeline_inactivity_timers", metrics.InactivityTimers);
         Header(text, "profilepipeline_actions_total", "Actions the decision rules produced, by action.", "counter");
