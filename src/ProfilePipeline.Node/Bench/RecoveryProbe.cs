@@ -87,10 +87,11 @@ public sealed class RecoveryProbe(BenchOptions options, TextWriter console, Pseu
     {
         using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
         connection.Open();
-        journalRows = Scalar(connection, "SELECT COUNT(*) FROM journal");
-        snapshots = Scalar(connection, "SELECT COUNT(*) FROM snapshot");
+        // Users' profiles only: the journal also holds the singletons and the partitions' inactivity-timer indexes.
+        journalRows = Scalar(connection, "SELECT COUNT(*) FROM journal WHERE persistence_id LIKE 'profile-%'");
+        snapshots = Scalar(connection, "SELECT COUNT(*) FROM snapshot WHERE persistence_id LIKE 'profile-%'");
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT DISTINCT persistence_id FROM journal ORDER BY random()";
+        command.CommandText = "SELECT DISTINCT persistence_id FROM journal WHERE persistence_id LIKE 'profile-%' ORDER BY random()";
         using var reader = command.ExecuteReader();
         var users = new List<string>();
         while (reader.Read())
