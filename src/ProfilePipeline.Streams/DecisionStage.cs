@@ -52,12 +52,12 @@ public static class DecisionStage
             .SelectAsync(1, new Decider(settings, actors, score, metrics).DecideAsync)
             .SelectMany(batch => batch);
 
-    /// <summary>The stage's state for one graph run: the timers in memory and where each partition was first read.</summary>
+    /// <summary>The stage's state for one graph run: the timers in memory and the partitions loaded from their index.</summary>
     private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics)
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
         private readonly RuleBook _rules = new(settings.Rules);
-        private readonly Dictionary<string, long> _startOffsets = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _loadedPartitions = new(StringComparer.Ordinal);
         private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
 
         /// <summary>Actions published again in this run (user, rule, time): a replayed record that decides one of them again does not publish it twice.</summary>
@@ -165,18 +165,16 @@ public static class DecisionStage
         }
 
         /// <summary>The record of the batch a partition's flags ride on: its last one of the partition, else the batch's last.</summary>
-        private static int Carrier(List<PipelineItem> batch, string partition)
-        {
-            var last = batch.FindLastIndex(item => item.Position.SourceId == partition);
-            return last < 0 ? batch.Count - 1 : last;
-        }
+        private static int Carrier(List<PipelineItem> batch, string partition) =>
+            batch.FindLastIndex(item => item.Position.SourceId == partition) is var last and >= 0 ? last : batch.Count - 1;
 
         /// <summary>The offset in <paramref name="partition"/> that the batch's decisions for it are durable with; unknown (never) without a record of it.</summary>
-        private static long RideOffset(List<PipelineItem> batch, string partition)
-        {
-            var last = batch.FindLastIndex(item => item.Position.SourceId == partition);
-            return last < 0 ? long.MaxValue : batch[last].Position.Offset;
-        }
+        private static long RideOffset(List<PipelineItem> batch, string partition) =>
+            batch[Carrier(batch, partition)].Position is var carrier && carrier.SourceId == partition ? carrier.Offset : long.MaxValue;
+
+        /// <summary>The user's current profile, scored now and flagged inactive as noticed at watermark <paramref name="at"/>.</summary>
+        private ScoredProfile FlaggedAt(ProfileFeatures features, long at) =>
+            score(features).AsInactive(features.AsOf + _gap, at, ChurnRisk.Of(features, at, settings.PriorVisitGap));
 
         /// <summary>
         /// The first time a partition's record comes by in this run, its durable timers are armed again; its offset is
@@ -186,11 +184,11 @@ public static class DecisionStage
         private async Task LoadPartitionsAsync(List<PipelineItem> batch, IndexChanges changes, List<ProfileAction> decided)
         {
             // The first record of each partition new to this run (taken first: republishing changes the batch's records).
-            var firsts = batch.Where(item => !_startOffsets.ContainsKey(item.Position.SourceId))
+            var firsts = batch.Where(item => !_loadedPartitions.Contains(item.Position.SourceId))
                 .DistinctBy(item => item.Position.SourceId).Select(item => (item.Position.SourceId, item.Position.Offset)).ToList();
             foreach (var (partition, start) in firsts)
             {
-                _startOffsets[partition] = start;
+                _loadedPartitions.Add(partition);
                 var stored = await AskAsync<PartitionTimers>(actors.TimerIndex, new GetPartitionTimers(partition, start)).ConfigureAwait(false);
                 foreach (var timer in stored.Timers.Where(t => !t.Flagged))
                     _timers.Arm(timer.UserId, partition, timer.LastActivity);
@@ -212,7 +210,7 @@ public static class DecisionStage
             if (since.FlaggedVersion == features.ProfileVersion)
             {
                 // Still the flagged version (a newer one would have been published after it): the flag is published again.
-                profile = profile.AsInactive(features.AsOf + _gap, since.FlagAt, ChurnRisk.Of(features, since.FlagAt, settings.PriorVisitGap));
+                profile = FlaggedAt(features, since.FlagAt);
                 batch[at] = batch[at] with { Inactive = batch[at].Inactive.Add(profile) };
                 flagged = true;
             }
@@ -230,7 +228,7 @@ public static class DecisionStage
             changes.Mark(partition, features.UserId);
             if (flagged)
                 changes.Flag(partition, features.UserId);
-            metrics.RecordDecisionsRepublished(1);
+            metrics.RecordDecisionsRepublished();
         }
 
         private Task<DecisionReply> DecideAsync(ScoredProfile profile, long? flagVersion, ImmutableArray<DecisionRule> holding, long at, long ride) =>
@@ -286,10 +284,9 @@ public static class DecisionStage
                     _timers.Arm(user.UserId, user.Partition, features.AsOf); // the user acted since: on another node, or before a restart
                     continue;
                 }
-                var profile = score(features).AsInactive(features.AsOf + _gap, user.DetectedAt, ChurnRisk.Of(features, user.DetectedAt, settings.PriorVisitGap));
-                var carrier = Carrier(batch, user.Partition);
-                var ride = batch[carrier].Position.SourceId == user.Partition ? batch[carrier].Position.Offset : long.MaxValue;
-                candidates.Add(new FlagCandidate(user, profile, features.ProfileVersion, _rules.Holding(profile, RuleTrigger.Inactive), carrier, ride));
+                var profile = FlaggedAt(features, user.DetectedAt);
+                candidates.Add(new FlagCandidate(user, profile, features.ProfileVersion, _rules.Holding(profile, RuleTrigger.Inactive),
+                    Carrier(batch, user.Partition), RideOffset(batch, user.Partition)));
                 changes.Mark(user.Partition, user.UserId);
             }
             foreach (var (partition, users) in disarm)

@@ -88,7 +88,7 @@ public sealed class PipelineMetrics
     /// <summary>Users whose decisions (a flag, actions) were published again after a restart, as a crash may have cut them.</summary>
     public long DecisionsRepublished => Interlocked.Read(ref _decisionsRepublished);
 
-    internal void RecordDecisionsRepublished(int users) => Interlocked.Add(ref _decisionsRepublished, users);
+    internal void RecordDecisionsRepublished() => Interlocked.Increment(ref _decisionsRepublished);
 
     /// <summary>Asks of the decision stage (to entities and timer indexes) repeated after a timeout.</summary>
     public long DecisionAsksRetried => Interlocked.Read(ref _decisionAsksRetried);
