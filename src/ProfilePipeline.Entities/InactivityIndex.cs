@@ -1,13 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster.Sharding;
-using Akka.Cluster.Tools.PublishSubscribe;
-using Akka.Event;
 using Akka.Persistence;
 
 namespace ProfilePipeline.Entities;
 
-/// <summary>Messages addressed to the durable inactivity timers of one input partition.</summary>
+/// <summary>Messages addressed to a durable index of one input partition (<see cref="PartitionIndexActor"/>).</summary>
 public interface IWithPartition
 {
     string Partition { get; }
@@ -69,37 +67,23 @@ public sealed record PartitionTimers(string Partition, ImmutableArray<ArmedTimer
 /// (<see cref="UpdateTimers"/>), so that a restart publishes those decisions again.
 /// </summary>
 /// <remarks>
-/// Journal entries are batches of arms and marks; a snapshot of the whole index is taken every <c>snapshotEvery</c>
-/// entries and the entries before it are deleted. An erased user (announced on the erasure topic) or a disarmed one is
-/// purged: removed, a marker that names nobody persisted, a snapshot taken and everything before it deleted, so that
-/// the id is nowhere in the store.
+/// Journal entries are batches of arms and marks, snapshotted and purged as every <see cref="PartitionIndexActor"/>;
+/// a disarmed user is purged like an erased one.
 /// </remarks>
-public sealed class InactivityIndexActor : UntypedPersistentActor
+public sealed class InactivityIndexActor : PartitionIndexActor
 {
-    private readonly string _partition;
-    private readonly int _snapshotEvery;
-    private readonly bool _followErasures;
     private readonly Dictionary<string, ArmedTimer> _timers = new(StringComparer.Ordinal);
-    private int _entriesSinceSnapshot;
 
     public static Props Props(string partition, int snapshotEvery, bool followErasures) =>
         Akka.Actor.Props.Create(() => new InactivityIndexActor(partition, snapshotEvery, followErasures));
 
-    public InactivityIndexActor(string partition, int snapshotEvery, bool followErasures)
+    public InactivityIndexActor(string partition, int snapshotEvery, bool followErasures) : base(partition, snapshotEvery, followErasures)
     {
-        _partition = partition;
-        _snapshotEvery = snapshotEvery;
-        _followErasures = followErasures;
     }
 
-    public override string PersistenceId => "inactivity-timers-" + _partition;
+    public override string PersistenceId => "inactivity-timers-" + Partition;
 
-    protected override void PreStart()
-    {
-        base.PreStart();
-        if (_followErasures)
-            DistributedPubSub.Get(Context.System).Mediator.Tell(new Subscribe(ErasureRegistry.Topic, Self));
-    }
+    protected override string Describes => "inactivity timers";
 
     protected override void OnRecover(object message)
     {
@@ -119,65 +103,41 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
         }
     }
 
-    protected override void OnCommand(object message)
+    protected override bool OnIndexCommand(object message)
     {
         switch (message)
         {
             case UpdateTimers update:
                 var updatedBy = Sender;
-                Persist(new TimersUpdated(_partition, update.Armed, update.Marked, update.Flagged, update.RideOffset), updated =>
+                Persist(new TimersUpdated(Partition, update.Armed, update.Marked, update.Flagged, update.RideOffset), updated =>
                 {
                     Apply(updated);
                     updatedBy.Tell(updated);
                     SnapshotWhenDue();
                 });
-                break;
+                return true;
             case GetPartitionTimers get:
                 var askedBy = Sender;
-                Persist(new PublicationsSettled(_partition, get.StartOffset), settled =>
+                Persist(new PublicationsSettled(Partition, get.StartOffset), settled =>
                 {
                     Apply(settled);
-                    askedBy.Tell(new PartitionTimers(_partition, [.. _timers.Values]));
+                    askedBy.Tell(new PartitionTimers(Partition, [.. _timers.Values]));
                     SnapshotWhenDue();
                 });
-                break;
+                return true;
             case DisarmTimers disarm:
                 Purge(disarm.UserIds, always: false);
-                break;
-            case UserErased erased:
-                Purge([erased.UserId], always: true); // the id may be in entries since the last snapshot even when no longer held
-                break;
-            case SubscribeAck:
-                break;
-            case SaveSnapshotSuccess success:
-                DeleteMessages(success.Metadata.SequenceNr);
-                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
-                break;
-            case SaveSnapshotFailure failure:
-                Context.GetLogger().Warning(failure.Cause, "Snapshot of the inactivity timers of {0} failed; recovery reads more entries", _partition);
-                break;
-            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
-                break;
-            case DeleteMessagesFailure or DeleteSnapshotsFailure:
-                Context.GetLogger().Warning("Deleting old inactivity-timer entries of {0} failed: {1}", _partition, message);
-                break;
+                return true;
             default:
-                Unhandled(message);
-                break;
+                return false;
         }
     }
 
-    private void Purge(IEnumerable<string> userIds, bool always)
-    {
-        var removed = userIds.Count(_timers.Remove);
-        if (removed == 0 && (!always || _entriesSinceSnapshot == 0))
-            return;
-        Persist(new TimersPurged(_partition, removed), _ =>
-        {
-            _entriesSinceSnapshot = 0;
-            SaveSnapshot(new PartitionTimers(_partition, [.. _timers.Values]));
-        });
-    }
+    protected override int Forget(IReadOnlyCollection<string> userIds) => userIds.Count(_timers.Remove);
+
+    protected override object PurgeMarker(int removed) => new TimersPurged(Partition, removed);
+
+    protected override object IndexSnapshot() => new PartitionTimers(Partition, [.. _timers.Values]);
 
     private void Apply(TimersUpdated updated)
     {
@@ -194,7 +154,7 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
             Mark(user, updated.RideOffset, flagged: false);
         foreach (var user in updated.Flagged)
             Mark(user, updated.RideOffset, flagged: true);
-        _entriesSinceSnapshot++;
+        CountEntry();
     }
 
     private void Mark(string user, long ride, bool flagged)
@@ -212,22 +172,18 @@ public sealed class InactivityIndexActor : UntypedPersistentActor
             else
                 _timers[timer.UserId] = timer with { PublishedWith = null };
         }
-        _entriesSinceSnapshot++;
-    }
-
-    private void SnapshotWhenDue()
-    {
-        if (_entriesSinceSnapshot < _snapshotEvery)
-            return;
-        _entriesSinceSnapshot = 0;
-        SaveSnapshot(new PartitionTimers(_partition, [.. _timers.Values]));
+        CountEntry();
     }
 }
 
 /// <summary>Routes <see cref="IWithPartition"/> messages to the partition's index; a few shards, as there are few partitions.</summary>
-public sealed class InactivityIndexMessageExtractor() : HashCodeMessageExtractor(16)
+public sealed class PartitionIndexMessageExtractor() : HashCodeMessageExtractor(16)
 {
-    public const string TypeName = "inactivity-index";
+    /// <summary>The sharding type of the inactivity timers' indexes.</summary>
+    public const string TimersTypeName = "inactivity-index";
+
+    /// <summary>The sharding type of the open decision points' indexes.</summary>
+    public const string DecisionPointsTypeName = "decision-point-index";
 
     public override string? EntityId(object message) => (message as IWithPartition)?.Partition;
 }

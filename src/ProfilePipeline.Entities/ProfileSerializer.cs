@@ -16,6 +16,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     private const string BehaviorsRecordedManifest = "BR1";
     private const string SnapshotManifest = "PS1";
     private const string SnapshotWithLedgerManifest = "PS2";
+    private const string SnapshotWithPointsManifest = "PS3";
     private const string LedgerEntryManifest = "LE1";
     private const string ErasureRecordedManifest = "ER1";
 
@@ -40,7 +41,7 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     public override string Manifest(object o) => o switch
     {
         BehaviorsRecorded => BehaviorsRecordedManifest,
-        ProfileSnapshot => SnapshotWithLedgerManifest,
+        ProfileSnapshot => SnapshotWithPointsManifest,
         ErasureRecorded => ErasureRecordedManifest,
         LedgerEntry => LedgerEntryManifest,
         _ => throw new ArgumentException($"{nameof(ProfileSerializer)} cannot serialize {o.GetType()}"),
@@ -59,23 +60,40 @@ public sealed class ProfileSerializer(ExtendedActorSystem system) : SerializerWi
     {
         BehaviorsRecordedManifest => BehaviorEventCodec.BehaviorsRecordedFromBytes(bytes),
         SnapshotManifest => new ProfileSnapshot(bytes), // written before decisions were kept: an empty ledger
-        SnapshotWithLedgerManifest => SnapshotFromBytes(bytes),
+        SnapshotWithLedgerManifest => SnapshotWithLedgerFromBytes(bytes), // written before recent decision points were kept
+        SnapshotWithPointsManifest => SnapshotFromBytes(bytes),
         ErasureRecordedManifest => ErasureFromBytes(bytes),
         LedgerEntryManifest => LedgerEntryFromBytes(bytes),
         _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProfileSerializer)}"),
     };
 
-    /// <summary>PS2: the state's length, the state, then the decision ledger.</summary>
+    /// <summary>PS3: the state's length and the state, the decision ledger's length and the ledger, then the recent decision points.</summary>
     private static byte[] SnapshotToBytes(ProfileSnapshot snapshot)
     {
-        var bytes = new byte[4 + snapshot.State.Length + snapshot.Ledger.Length];
+        var bytes = new byte[8 + snapshot.State.Length + snapshot.Ledger.Length + snapshot.RecentPoints.Length];
         BitConverter.TryWriteBytes(bytes, snapshot.State.Length);
         snapshot.State.CopyTo(bytes, 4);
-        snapshot.Ledger.CopyTo(bytes, 4 + snapshot.State.Length);
+        var ledgerAt = 4 + snapshot.State.Length;
+        BitConverter.TryWriteBytes(bytes.AsSpan(ledgerAt), snapshot.Ledger.Length);
+        snapshot.Ledger.CopyTo(bytes, ledgerAt + 4);
+        snapshot.RecentPoints.CopyTo(bytes, ledgerAt + 4 + snapshot.Ledger.Length);
         return bytes;
     }
 
     private static ProfileSnapshot SnapshotFromBytes(byte[] bytes)
+    {
+        var length = BitConverter.ToInt32(bytes, 0);
+        var ledgerAt = 4 + length;
+        var ledgerLength = BitConverter.ToInt32(bytes, ledgerAt);
+        return new ProfileSnapshot(bytes[4..ledgerAt])
+        {
+            Ledger = bytes[(ledgerAt + 4)..(ledgerAt + 4 + ledgerLength)],
+            RecentPoints = bytes[(ledgerAt + 4 + ledgerLength)..],
+        };
+    }
+
+    /// <summary>PS2: the state's length, the state, then the decision ledger.</summary>
+    private static ProfileSnapshot SnapshotWithLedgerFromBytes(byte[] bytes)
     {
         var length = BitConverter.ToInt32(bytes, 0);
         return new ProfileSnapshot(bytes[4..(4 + length)]) { Ledger = bytes[(4 + length)..] };

@@ -42,6 +42,11 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
         ["PS1"] = typeof(PublicationsSettled),
         ["TP1"] = typeof(TimersPurged),
         ["PT1"] = typeof(PartitionTimers),
+        ["UP1"] = typeof(UpdateDecisionPoints),
+        ["PU1"] = typeof(DecisionPointsUpdated),
+        ["GO1"] = typeof(GetDecisionPoints),
+        ["PO1"] = typeof(PartitionDecisionPoints),
+        ["PP1"] = typeof(DecisionPointsPurged),
     };
 
     private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using ProfilePipeline.Domain.Decisions;
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities.Storage;
@@ -28,6 +29,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
     private readonly Erasures _erasures;
     private ProfileState _state; // replaced by a snapshot during recovery and by erasure; folded into in place otherwise
     private DecisionLedger _ledger = DecisionLedger.Empty();
+    private RecentDecisionPoints _recentPoints = new();
     private long _appliedSinceSnapshot;
     private bool _savingSnapshot;
     private long? _erasedAt;
@@ -71,9 +73,10 @@ public sealed class UserProfileActor : UntypedPersistentActor
             case SnapshotOffer { Snapshot: ProfileSnapshot snapshot }:
                 _state = ProfileState.FromBytes(snapshot.State, _settings.Profile);
                 _ledger = DecisionLedger.FromBytes(snapshot.Ledger);
+                _recentPoints = RecentDecisionPoints.FromBytes(_userId, snapshot.RecentPoints);
                 break;
             case BehaviorsRecorded recorded:
-                _state.ApplyInPlace(recorded); // the entity owns its state: nothing else holds it
+                ApplyTakingDecisionPoints(recorded); // the entity owns its state: nothing else holds it
                 break;
             case LedgerEntry entry:
                 _ledger.Apply(entry, _settings.Rules.LongestCapPeriod);
@@ -170,9 +173,11 @@ public sealed class UserProfileActor : UntypedPersistentActor
     private void Handle(RecordBehaviors command)
     {
         var decision = _state.Decide(command.Events, _erasedAt);
+        // An event given again comes back with the decision point it took: the label stage may not have kept it (a crash).
+        var again = TakenBefore(command.Events, decision.Outcomes);
         if (decision.ToPersist is null)
         {
-            Sender.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)));
+            Sender.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)) { DecisionPoints = again });
             return;
         }
         var replyTo = Sender;
@@ -181,7 +186,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
             var decisionPoints = ApplyTakingDecisionPoints(recorded);
             _appliedSinceSnapshot += recorded.Events.Length;
             SnapshotWhenDue();
-            replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)) { DecisionPoints = decisionPoints });
+            replyTo.Tell(new BehaviorsAcknowledged(_userId, decision.Outcomes, _state.Features(_userId)) { DecisionPoints = again.AddRange(decisionPoints) });
         });
     }
 
@@ -194,7 +199,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         _appliedSinceSnapshot = 0;
     }
 
-    private ProfileSnapshot Snapshot(byte[] state) => new(state) { Ledger = _ledger.ToBytes() };
+    private ProfileSnapshot Snapshot(byte[] state) => new(state) { Ledger = _ledger.ToBytes(), RecentPoints = _recentPoints.ToBytes() };
 
     private void Handle(RecordDecision request)
     {
@@ -222,7 +227,24 @@ public sealed class UserProfileActor : UntypedPersistentActor
         });
     }
 
-    /// <summary>Folds a live batch; each decision point's features are taken right after its event, before any later one.</summary>
+    /// <summary>The decision points the redelivered events took when they were applied, as far as they are among the recent ones.</summary>
+    private ImmutableArray<DecisionPoint> TakenBefore(ImmutableArray<BehaviorEvent> events, ImmutableArray<EventOutcome> outcomes)
+    {
+        if (_recentPoints.Count == 0)
+            return [];
+        ImmutableArray<DecisionPoint>.Builder? taken = null;
+        for (var i = 0; i < events.Length; i++)
+        {
+            if (outcomes[i] == EventOutcome.Redelivered && _recentPoints.Find(events[i].EventId) is { } point)
+                (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(point);
+        }
+        return taken?.ToImmutable() ?? [];
+    }
+
+    /// <summary>
+    /// Folds a batch, live or in recovery; each decision point's features are taken right after its event, before any
+    /// later one, and kept among the recent ones.
+    /// </summary>
     private ImmutableArray<DecisionPoint> ApplyTakingDecisionPoints(BehaviorsRecorded recorded)
     {
         if (_settings.DecisionPoints is not { } points)
@@ -233,9 +255,11 @@ public sealed class UserProfileActor : UntypedPersistentActor
         ImmutableArray<DecisionPoint>.Builder? taken = null;
         _state.ApplyInPlace(recorded, (e, startsSession) =>
         {
-            if (points.KindOf(e, startsSession) is { } kind)
-                (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(
-                    new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector()));
+            if (points.KindOf(e, startsSession) is not { } kind)
+                return;
+            var point = new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector());
+            (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(point);
+            _recentPoints.Add(point);
         });
         return taken?.ToImmutable() ?? [];
     }
@@ -300,6 +324,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         _erasedAt = recorded.ErasedAt;
         _state = ProfileState.Empty(_settings.Profile);
         _ledger = DecisionLedger.Empty();
+        _recentPoints.Clear();
         _appliedSinceSnapshot = 0;
         _erasing!.PendingDeletions = 2;
         // Sent to the journal directly: DeleteMessages(long.MaxValue) would pass on the last sequence number instead, and

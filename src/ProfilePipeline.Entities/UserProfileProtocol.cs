@@ -33,6 +33,9 @@ public sealed record ProfileSnapshot(byte[] State)
 {
     /// <summary>The user's <see cref="DecisionLedger"/> (empty in snapshots taken before decisions were kept).</summary>
     public byte[] Ledger { get; init; } = [];
+
+    /// <summary>The user's <see cref="Domain.Learning.RecentDecisionPoints"/> (empty in snapshots taken before they were kept).</summary>
+    public byte[] RecentPoints { get; init; } = [];
 }
 
 /// <summary>

@@ -26,10 +26,18 @@ public sealed record LearnerSettings
     public float L2Regularization { get; init; } = 1f;
     public bool WarmStart { get; init; } = true;
 
+    /// <summary>Labels between two snapshots of the learner's state; a restart replays at most this many.</summary>
+    public int SnapshotEvery { get; init; } = 20_000;
+
+    /// <summary>The most recent decision points whose labels the learner remembers, to take a label delivered again once.</summary>
+    public int RememberedLabels { get; init; } = 100_000;
+
     public LearnerSettings Validate()
     {
         if (MiniBatch < 1 || TrainingWindow < 10 || ColdStartLabels < 10 || ShadowExamples < 10 || MetricsWindow < 10)
             throw new ArgumentException("learner: mini-batch, window, cold-start, shadow and metrics sizes must be positive (windows at least 10)");
+        if (SnapshotEvery < 1 || RememberedLabels < 1)
+            throw new ArgumentException("learner: snapshot-every and remembered-labels must be positive");
         if (PromotionMargin < 0 || Threshold is <= 0 or >= 1 || L2Regularization < 0)
             throw new ArgumentException("learner: the margin and the L2 weight must be non-negative and the threshold in (0, 1)");
         return this;
@@ -38,6 +46,17 @@ public sealed record LearnerSettings
 
 /// <summary>What the learner decided after an example: a version promoted, or a candidate rejected.</summary>
 public abstract record LearnerEvent;
+
+/// <summary>
+/// Everything an <see cref="OnlineLearner"/> knows, to be stored and restored exactly: the serving version and the
+/// candidate in shadow, the running standardisation, the training window, the shadow scores and the prequential
+/// metrics. Not the ML.NET parameters the next training would warm-start from (ML.NET builds them only in a fit): the
+/// first training after a restore starts from zero. The loss is convex, so it reaches the same optimum, in more iterations.
+/// </summary>
+public sealed record LearnerState(
+    ModelVersion? Serving, ModelVersion? Candidate, int LastNumber, long LabelsSeen, long SinceTraining, StandardizerState Standardizer,
+    float[][] WindowFeatures, bool[] WindowLabels, long[] WindowTimes, double[] ShadowCandidate, double[] ShadowServing, bool[] ShadowLabels,
+    MetricsState Metrics);
 
 public sealed record ModelPromoted(ModelVersion Version) : LearnerEvent;
 
@@ -59,7 +78,7 @@ public sealed class OnlineLearner
 {
     private readonly LearnerSettings _settings;
     private readonly PropensityTrainer _trainer;
-    private readonly RunningStandardizer _standardizer = new(PropensityFeatures.Count);
+    private RunningStandardizer _standardizer = new(PropensityFeatures.Count);
     private readonly Queue<(float[] Raw, bool Label, long At)> _window = new();
     private readonly List<(double Candidate, double Serving, bool Label)> _shadow = [];
     private LinearBinaryModelParameters? _lastParameters;
@@ -78,13 +97,35 @@ public sealed class OnlineLearner
         Metrics = new PrequentialMetrics(settings.MetricsWindow, settings.Threshold);
     }
 
+    /// <summary>A learner that goes on exactly from <paramref name="state"/> (serving the cold-start model if no version served).</summary>
+    public static OnlineLearner From(LearnerSettings settings, IPropensityModel coldStart, LearnerState state)
+    {
+        var learner = new OnlineLearner(settings, coldStart, state.Serving, state.LastNumber)
+        {
+            LabelsSeen = state.LabelsSeen,
+            Metrics = PrequentialMetrics.From(state.Metrics, settings.MetricsWindow, settings.Threshold),
+            _standardizer = RunningStandardizer.From(state.Standardizer),
+            _sinceTraining = state.SinceTraining,
+        };
+        for (var i = 0; i < state.WindowFeatures.Length; i++)
+            learner.Remember(state.WindowFeatures[i], state.WindowLabels[i], state.WindowTimes[i]);
+        for (var i = 0; i < state.ShadowLabels.Length; i++)
+            learner._shadow.Add((state.ShadowCandidate[i], state.ShadowServing[i], state.ShadowLabels[i]));
+        learner._candidate = state.Candidate is { } candidate ? (candidate, candidate.ToModel()) : null;
+        return learner;
+    }
+
+    public LearnerState State => new(CurrentVersion, _candidate?.Version, _lastNumber, LabelsSeen, _sinceTraining, _standardizer.State,
+        [.. _window.Select(e => e.Raw)], [.. _window.Select(e => e.Label)], [.. _window.Select(e => e.At)],
+        [.. _shadow.Select(s => s.Candidate)], [.. _shadow.Select(s => s.Serving)], [.. _shadow.Select(s => s.Label)], Metrics.State);
+
     /// <summary>The model that serves (and is evaluated); swapped only by promotion or rollback.</summary>
     public IPropensityModel Current { get; private set; }
 
     public ModelVersion? CurrentVersion { get; private set; }
 
     /// <summary>Prequential metrics of whatever model served each example.</summary>
-    public PrequentialMetrics Metrics { get; }
+    public PrequentialMetrics Metrics { get; private init; }
 
     public long LabelsSeen { get; private set; }
 
@@ -105,14 +146,33 @@ public sealed class OnlineLearner
         }
 
         _standardizer.Add(raw);
-        _window.Enqueue((raw, example.Purchased, example.Point.At));
-        _windowPositives += example.Purchased ? 1 : 0;
-        while (_window.Count > _settings.TrainingWindow)
-            _windowPositives -= _window.Dequeue().Label ? 1 : 0;
+        Remember(raw, example.Purchased, example.Point.At);
         _sinceTraining++;
         if (_candidate is null && LabelsSeen >= _settings.ColdStartLabels && _sinceTraining >= _settings.MiniBatch && HasBothClasses())
             TrainCandidate();
         return events;
+    }
+
+    /// <summary>
+    /// Serves <paramref name="promoted"/> as the registry recorded it (when a journal is replayed onto a restored state):
+    /// nothing changes if it serves already; otherwise the candidate in shadow is dropped.
+    /// </summary>
+    public void Adopt(ModelVersion promoted)
+    {
+        _lastNumber = Math.Max(_lastNumber, promoted.Number);
+        if (CurrentVersion?.Number == promoted.Number)
+            return;
+        Rollback(promoted);
+    }
+
+    /// <summary>Drops the candidate the registry recorded as rejected, if it is still in shadow (a journal replayed onto a restored state).</summary>
+    public void Adopt(ModelRejection rejected)
+    {
+        _lastNumber = Math.Max(_lastNumber, rejected.Number);
+        if (_candidate?.Version.Number != rejected.Number)
+            return;
+        _candidate = null;
+        _shadow.Clear();
     }
 
     /// <summary>Serves an earlier version again (the operator's rollback); learning goes on from there.</summary>
@@ -122,6 +182,14 @@ public sealed class OnlineLearner
         CurrentVersion = version;
         _candidate = null;
         _shadow.Clear();
+    }
+
+    private void Remember(float[] raw, bool purchased, long at)
+    {
+        _window.Enqueue((raw, purchased, at));
+        _windowPositives += purchased ? 1 : 0;
+        while (_window.Count > _settings.TrainingWindow)
+            _windowPositives -= _window.Dequeue().Label ? 1 : 0;
     }
 
     private bool HasBothClasses()

@@ -17,9 +17,10 @@ namespace ProfilePipeline.Node;
 public sealed class ClusterNode : IAsyncDisposable
 {
     private ClusterNode(ActorSystem system, IActorRef profiles, UserProfileSettings settings, Erasures erasures, ModelHolder models, IActorRef? learner,
-        SegmentHolder segments, IActorRef? segmentation, IActorRef? timerIndex)
+        SegmentHolder segments, IActorRef? segmentation, IActorRef? timerIndex, IActorRef? decisionPointIndex)
     {
         TimerIndex = timerIndex;
+        DecisionPointIndex = decisionPointIndex;
         Segments = segments;
         Segmentation = segmentation;
         System = system;
@@ -39,6 +40,9 @@ public sealed class ClusterNode : IAsyncDisposable
 
     /// <summary>The shard region of the partitions' durable inactivity timers (<see cref="InactivityIndexActor"/>); null when decisions are off.</summary>
     public IActorRef? TimerIndex { get; }
+
+    /// <summary>The shard region of the partitions' durable open decision points (<see cref="DecisionPointIndexActor"/>); null when learning is off.</summary>
+    public IActorRef? DecisionPointIndex { get; }
 
     /// <summary>This node's view of the erasure registry (a cluster singleton).</summary>
     public Erasures Erasures { get; }
@@ -82,15 +86,20 @@ public sealed class ClusterNode : IAsyncDisposable
                 ClusterShardingSettings.Create(system),
                 new UserProfileMessageExtractor(settings.NumberOfShards)).ConfigureAwait(false);
             var timerIndex = decisions is null ? null : await ClusterSharding.Get(system).StartAsync(
-                InactivityIndexMessageExtractor.TypeName,
+                PartitionIndexMessageExtractor.TimersTypeName,
                 partition => InactivityIndexActor.Props(partition, snapshotEvery: 500, followErasures: true),
                 ClusterShardingSettings.Create(system),
-                new InactivityIndexMessageExtractor()).ConfigureAwait(false);
+                new PartitionIndexMessageExtractor()).ConfigureAwait(false);
+            var pointIndex = settings.DecisionPoints is null ? null : await ClusterSharding.Get(system).StartAsync(
+                PartitionIndexMessageExtractor.DecisionPointsTypeName,
+                partition => DecisionPointIndexActor.Props(partition, snapshotEvery: 500, followErasures: true),
+                ClusterShardingSettings.Create(system),
+                new PartitionIndexMessageExtractor()).ConfigureAwait(false);
             var models = new ModelHolder(RuleBasedPropensityModel.Instance);
             var learner = settings.DecisionPoints is null ? null : StartLearner(system, LearningConfig.From(config).Learner, models);
             var segments = new SegmentHolder();
             var segmentation = SegmentationConfig.From(config) is { } segmentSettings ? StartSegmentation(system, segmentSettings, segments) : null;
-            return new ClusterNode(system, region, settings, erasures, models, learner, segments, segmentation, timerIndex);
+            return new ClusterNode(system, region, settings, erasures, models, learner, segments, segmentation, timerIndex, pointIndex);
         }
         catch
         {

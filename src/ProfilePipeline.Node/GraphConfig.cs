@@ -19,8 +19,9 @@ public static class GraphConfig
         node.Models,
         metrics)
     {
-        Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points
-            ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints, new Learning.LearnerLabelSink(learner))
+        Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points && node.DecisionPointIndex is { } pointIndex
+            ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints,
+                new Learning.LearnerLabelSink(learner, AskPolicy.Default, metrics.RecordStageAskRetried), pointIndex)
             : null,
         Decisions = DecisionConfig.From(config),
         TimerIndex = node.TimerIndex,

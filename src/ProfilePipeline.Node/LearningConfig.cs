@@ -24,6 +24,8 @@ public sealed record LearningConfig(bool Enabled, DecisionPointSettings Decision
                 Threshold = c.GetDouble("threshold"),
                 MetricsWindow = c.GetInt("metrics-window"),
                 L2Regularization = (float)c.GetDouble("l2-regularization"),
+                SnapshotEvery = c.GetInt("snapshot-every"),
+                RememberedLabels = c.GetInt("remembered-labels"),
             }.Validate();
             var maxOpen = c.GetInt("max-open-decision-points");
             if (maxOpen < 1)

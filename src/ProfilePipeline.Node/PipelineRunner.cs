@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Diagnostics;
 using Akka;
 using Akka.Configuration;
@@ -53,8 +54,22 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var summary = new RunSummary(options.Kafka is null ? input.SourceId : $"kafka:{options.Kafka}", metrics.Read, metrics.Applied,
             metrics.Duplicates, metrics.Redelivered, metrics.DeadLetters, metrics.DeadLettersByReason.ToDictionary(), metrics.ProfilesWritten,
             metrics.UnknownItems, metrics.Users, stopwatch.Elapsed, metrics.Latency.Quantile(0.5), metrics.Latency.Quantile(0.99), drained);
-        SummaryPrinter.Print(summary, metrics, dataDirectory, options.Kafka is null, console);
+        var learner = node.Learner is null ? null : await LearnerStatusAsync(node.Learner).ConfigureAwait(false);
+        SummaryPrinter.Print(summary, metrics, learner, dataDirectory, options.Kafka is null, console);
         return summary;
+    }
+
+    /// <summary>What the learner singleton has learned so far (over every run on this store), or null if it does not answer in time.</summary>
+    private static async Task<Learning.LearnerStatus?> LearnerStatusAsync(Akka.Actor.IActorRef learner)
+    {
+        try
+        {
+            return await learner.Ask<Learning.LearnerStatus>(Learning.GetLearnerStatus.Instance, TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return null;
+        }
     }
 
     private async Task<bool> RunOnFilesAsync(string dataDirectory, Input input, ProfileGraphParts parts, ProfileGraphSettings graph,

@@ -4,7 +4,7 @@ namespace ProfilePipeline.Node;
 
 public static class SummaryPrinter
 {
-    public static void Print(RunSummary s, PipelineMetrics metrics, string dataDirectory, bool toFiles, TextWriter console)
+    public static void Print(RunSummary s, PipelineMetrics metrics, Learning.LearnerStatus? learner, string dataDirectory, bool toFiles, TextWriter console)
     {
         console.WriteLine();
         console.WriteLine(s.Drained ? "Drained on request; the next run resumes after the last checkpoint or commit." : "Input exhausted.");
@@ -18,6 +18,17 @@ public static class SummaryPrinter
         console.WriteLine($"  users updated     {s.Users:N0}");
         console.WriteLine($"  profile records   {s.ProfilesWritten:N0} (updates, and users found inactive)");
         console.WriteLine($"  latency p50/p99   {s.LatencyP50.TotalMilliseconds:N1} / {s.LatencyP99.TotalMilliseconds:N1} ms (source to sink)");
+        if (metrics.DecisionPoints + metrics.DecisionPointsRestored > 0)
+        {
+            console.WriteLine($"  decision points   {metrics.DecisionPoints:N0} taken; {metrics.LabelsReleased:N0} labelled ({metrics.PositiveLabels:N0} purchases), "
+                              + $"{metrics.OpenDecisionPoints:N0} still open, {metrics.DecisionPointsUnlabelled:N0} unlabelled"
+                              + (metrics.DecisionPointsRestored > 0 ? $"; {metrics.DecisionPointsRestored:N0} open points restored" : ""));
+        }
+        if (learner is not null)
+        {
+            console.WriteLine($"  learner           {learner.LabelsSeen:N0} labels learned in all ({learner.Metrics.Positives:N0} purchases), serving {learner.Serving}; "
+                              + $"prequential AUC {learner.Metrics.Auc:F3}");
+        }
         console.WriteLine($"  found inactive    {metrics.UsersFoundInactive:N0} users"
                           + (metrics.InactivityTimersRestored > 0 ? $"; {metrics.InactivityTimersRestored:N0} timers restored" : "")
                           + (metrics.DecisionsRepublished > 0 ? $"; decisions of {metrics.DecisionsRepublished:N0} users published again" : ""));

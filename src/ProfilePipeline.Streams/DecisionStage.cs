@@ -21,11 +21,8 @@ public sealed record DecisionSettings(
     int MaxTrackedUsers,
     ImmutableArray<DecisionRule> Rules)
 {
-    /// <summary>How long the user's entity, or a partition's timer index, may take to answer one ask.</summary>
-    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>Asks in all before the stage fails: an entity or index on a node that died answers once its shard has moved.</summary>
-    public int AskAttempts { get; init; } = 6;
+    /// <summary>How the stage asks the users' entities and the partitions' timer indexes: again after a timeout, as they may be moving.</summary>
+    public AskPolicy Asks { get; init; } = AskPolicy.Default;
 }
 
 /// <summary>The actors the decision stage asks: the users' entities, and the partitions' durable timer indexes.</summary>
@@ -57,7 +54,7 @@ public static class DecisionStage
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
         private readonly RuleBook _rules = new(settings.Rules);
-        private readonly HashSet<string> _loadedPartitions = new(StringComparer.Ordinal);
+        private readonly PartitionsMet _loadedPartitions = new();
         private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
 
         /// <summary>Actions published again in this run (user, rule, time): a replayed record that decides one of them again does not publish it twice.</summary>
@@ -184,11 +181,8 @@ public static class DecisionStage
         private async Task LoadPartitionsAsync(List<PipelineItem> batch, IndexChanges changes, List<ProfileAction> decided)
         {
             // The first record of each partition new to this run (taken first: republishing changes the batch's records).
-            var firsts = batch.Where(item => !_loadedPartitions.Contains(item.Position.SourceId))
-                .DistinctBy(item => item.Position.SourceId).Select(item => (item.Position.SourceId, item.Position.Offset)).ToList();
-            foreach (var (partition, start) in firsts)
+            foreach (var (partition, start) in _loadedPartitions.TakeNew(batch))
             {
-                _loadedPartitions.Add(partition);
                 var stored = await AskAsync<PartitionTimers>(actors.TimerIndex, new GetPartitionTimers(partition, start)).ConfigureAwait(false);
                 foreach (var timer in stored.Timers.Where(t => !t.Flagged))
                     _timers.Arm(timer.UserId, partition, timer.LastActivity);
@@ -235,24 +229,8 @@ public static class DecisionStage
             AskAsync<DecisionReply>(actors.Profiles,
                 new RecordDecision(profile.Features.UserId, flagVersion, [.. holding.Select(r => r.Name)], at, ride, DecisionBasis.Of(profile)));
 
-        /// <summary>
-        /// Asks again after a timeout, up to <see cref="DecisionSettings.AskAttempts"/> times: an entity or index on a node
-        /// that died answers once sharding has moved it. Every request here gets the same answer when asked again.
-        /// </summary>
-        private async Task<T> AskAsync<T>(IActorRef actor, object message)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    return await actor.Ask<T>(message, settings.AskTimeout).ConfigureAwait(false);
-                }
-                catch (AskTimeoutException) when (attempt < settings.AskAttempts)
-                {
-                    metrics.RecordDecisionAskRetried();
-                }
-            }
-        }
+        /// <summary>Every request of this stage gets the same answer when asked again.</summary>
+        private Task<T> AskAsync<T>(IActorRef actor, object message) => settings.Asks.AskAsync<T>(actor, message, metrics.RecordStageAskRetried);
 
         /// <summary>A quiet user to flag: the flagged profile, the rules that hold for it, and the record it rides on.</summary>
         private sealed record FlagCandidate(QuietUser User, ScoredProfile Profile, long Version, ImmutableArray<DecisionRule> Holding, int Carrier, long Ride);

@@ -1,83 +1,82 @@
 using Akka;
+using Akka.Actor;
 using Akka.Streams.Dsl;
-using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
+using ProfilePipeline.Entities;
 
 namespace ProfilePipeline.Streams;
 
 /// <summary>Where released labels go: the online learner (on a cluster, through the singleton's proxy).</summary>
 public interface ILabelSink
 {
-    void Publish(IReadOnlyList<LabeledExample> labels);
+    /// <summary>
+    /// Completes once the learner holds the labels durably. After a failure the same labels may be delivered again
+    /// (a restart releases points whose closing was not yet persisted); the learner takes each decision point once.
+    /// </summary>
+    Task DeliverAsync(IReadOnlyList<LabeledExample> labels);
 }
 
 /// <param name="MaxOpen">Open decision points kept; past it the oldest are dropped unlabelled and counted.</param>
-/// <param name="FlushEvery">Labels are handed on in groups of up to this many, or once <paramref name="FlushInterval"/> has passed.</param>
-public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int MaxOpen, ILabelSink Sink, int FlushEvery, TimeSpan FlushInterval)
+/// <param name="PointIndex">The partitions' durable indexes of open decision points (the sharding region).</param>
+public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int MaxOpen, ILabelSink Sink, IActorRef PointIndex)
 {
-    public LabelSettings(DecisionPointSettings decisionPoints, int maxOpen, ILabelSink sink) : this(decisionPoints, maxOpen, sink, 200, TimeSpan.FromSeconds(1))
-    {
-    }
+    /// <summary>How the stage asks the partitions' indexes: again after a timeout, as they may be moving.</summary>
+    public AskPolicy Asks { get; init; } = AskPolicy.Default;
 }
 
 /// <summary>
-/// Follows the stream in source order with a <see cref="LabelTracker"/>: records each decision point the entities took,
-/// sees every applied purchase, and releases labels as the event-time watermark passes their horizon. Passes every
-/// record on unchanged. Each node labels the decision points of the users whose events it reads.
+/// Follows the stream in source order, in batches, with a <see cref="LabelTracker"/>: records each decision point the
+/// entities took, sees every purchase, and releases labels as the event-time watermark passes their horizon. Passes
+/// every record on unchanged. Each node labels the decision points of the users whose events it reads.
 /// </summary>
+/// <remarks>
+/// Nothing is lost to a restart or a rebalance. Per batch, the released labels are delivered to the learner (which
+/// persists them) first; then the partition's durable index is told which points opened, which were marked purchased
+/// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). A node
+/// loads a partition's open points when the first record of the partition comes by. A crash between the two steps
+/// releases some labels again after the restart, which the learner recognises. A purchase replayed after a restart
+/// (already applied, so redelivered) marks its points again, in case its mark was not yet durable.
+/// </remarks>
 public static class LabelStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics)
-    {
-        var labels = new Labeller(settings, metrics);
-        return Flow.Create<PipelineItem>()
-            .Select(labels.Observe)
-            .WatchTermination((materialized, done) =>
-            {
-                done.ContinueWith(_ => labels.Flush(), TaskScheduler.Default); // what is released is handed on, even at the end
-                return materialized;
-            });
-    }
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, int maxBatch = 500) =>
+        Flow.Create<PipelineItem>()
+            .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
+            .SelectAsync(1, new Labeller(settings, metrics).LabelAsync)
+            .SelectMany(batch => batch);
 
-    /// <summary>The stage's state: one per graph (the graph is materialized once).</summary>
+    /// <summary>The stage's state for one graph run: the open points in memory and the partitions loaded from their index.</summary>
     private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics)
     {
-        private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen);
-        private readonly List<LabeledExample> _released = [];
-        private readonly Lock _lock = new();
-        private List<LabeledExample> _pending = [];
-        private DateTime _lastFlush = DateTime.UtcNow;
+        private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true);
+        private readonly PartitionsMet _loaded = new();
 
-        public PipelineItem Observe(PipelineItem item)
+        public async Task<List<PipelineItem>> LabelAsync(List<PipelineItem> batch)
         {
-            if (item.DecisionPoint is { } point)
-                _tracker.Add(point);
-            if (item.Event is { } e && item.Outcome == EventOutcome.Applied)
-                _tracker.Observe(e.UserId, e.Type, e.Timestamp, _released);
-            if (item.DecisionPoint is null && _released.Count == 0)
-                return item;
-            metrics.RecordLabels(item.DecisionPoint is null ? 0 : 1, _released);
-            lock (_lock)
-                _pending.AddRange(_released);
-            _released.Clear();
-            if (_pending.Count >= settings.FlushEvery || DateTime.UtcNow - _lastFlush >= settings.FlushInterval)
-                Flush();
-            return item;
-        }
-
-        public void Flush()
-        {
-            List<LabeledExample> ready;
-            lock (_lock)
+            foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
-                if (_pending.Count == 0)
-                    return;
-                ready = _pending;
-                _pending = [];
-                _lastFlush = DateTime.UtcNow;
+                var stored = await AskAsync<PartitionDecisionPoints>(new GetDecisionPoints(partition)).ConfigureAwait(false);
+                metrics.RecordDecisionPointsRestored(stored.Points.Count(open => _tracker.Restore(open, partition)));
             }
-            settings.Sink.Publish(ready);
+            var released = new List<LabeledExample>();
+            var taken = 0;
+            foreach (var item in batch)
+            {
+                if (item.DecisionPoint is { } point && _tracker.Add(point, item.Position.SourceId))
+                    taken++;
+                if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
+                    _tracker.Observe(e.UserId, e.Type, e.Timestamp, released);
+            }
+            if (released.Count > 0)
+                await settings.Sink.DeliverAsync(released).ConfigureAwait(false);
+            await Task.WhenAll(_tracker.TakeChanges().Select(changes => AskAsync<DecisionPointsUpdated>(
+                new UpdateDecisionPoints(changes.Partition, [.. changes.Opened], [.. changes.Purchased], [.. changes.Closed])))).ConfigureAwait(false);
+            metrics.RecordLabels(taken, released, _tracker.Open, _tracker.Dropped + _tracker.TooLate);
+            return batch;
         }
+
+        /// <summary>Reading the index and applying the same changes again both give the same answer when asked again.</summary>
+        private Task<T> AskAsync<T>(object message) => settings.Asks.AskAsync<T>(settings.PointIndex, message, metrics.RecordStageAskRetried);
     }
 }

@@ -14,6 +14,9 @@ public sealed class PipelineMetrics
     private long _decisionPoints;
     private long _labelsReleased;
     private long _positiveLabels;
+    private long _decisionPointsRestored;
+    private long _decisionPointsUnlabelled;
+    private long _openDecisionPoints;
     private long _duplicates;
     private long _deadLetters;
     private long _profilesWritten;
@@ -25,7 +28,7 @@ public sealed class PipelineMetrics
     private long _actionsCapped;
     private long _inactivityTimersRestored;
     private long _decisionsRepublished;
-    private long _decisionAsksRetried;
+    private long _stageAsksRetried;
     private readonly ConcurrentDictionary<string, long> _actionsByName = new();
     private long _maxEventTime = long.MinValue;
     private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
@@ -45,14 +48,27 @@ public sealed class PipelineMetrics
     public long LabelsReleased => Interlocked.Read(ref _labelsReleased);
     public long PositiveLabels => Interlocked.Read(ref _positiveLabels);
 
-    internal void RecordLabels(int decisionPoints, IReadOnlyList<Domain.Learning.LabeledExample> released)
+    /// <summary>Open decision points loaded from the partitions' durable indexes (after a restart or a rebalance).</summary>
+    public long DecisionPointsRestored => Interlocked.Read(ref _decisionPointsRestored);
+
+    /// <summary>Decision points never labelled: too many were open (the oldest dropped), or they came after their horizon had closed.</summary>
+    public long DecisionPointsUnlabelled => Interlocked.Read(ref _decisionPointsUnlabelled);
+
+    /// <summary>Decision points open on this node now, waiting for the watermark to pass their horizon.</summary>
+    public long OpenDecisionPoints => Interlocked.Read(ref _openDecisionPoints);
+
+    internal void RecordLabels(int decisionPoints, IReadOnlyList<Domain.Learning.LabeledExample> released, int open, long unlabelledSoFar)
     {
         Interlocked.Add(ref _decisionPoints, decisionPoints);
+        Interlocked.Exchange(ref _openDecisionPoints, open);
+        Interlocked.Exchange(ref _decisionPointsUnlabelled, unlabelledSoFar);
         if (released.Count == 0)
             return;
         Interlocked.Add(ref _labelsReleased, released.Count);
         Interlocked.Add(ref _positiveLabels, released.Count(l => l.Purchased));
     }
+
+    internal void RecordDecisionPointsRestored(int points) => Interlocked.Add(ref _decisionPointsRestored, points);
 
     /// <summary>Users found inactive (an inactivity timer fired in event time) and flagged on the profile output.</summary>
     public long UsersFoundInactive => Interlocked.Read(ref _usersFoundInactive);
@@ -90,10 +106,10 @@ public sealed class PipelineMetrics
 
     internal void RecordDecisionsRepublished() => Interlocked.Increment(ref _decisionsRepublished);
 
-    /// <summary>Asks of the decision stage (to entities and timer indexes) repeated after a timeout.</summary>
-    public long DecisionAsksRetried => Interlocked.Read(ref _decisionAsksRetried);
+    /// <summary>Asks of the label and decision stages (to entities, partition indexes and the learner) repeated after a timeout.</summary>
+    public long StageAsksRetried => Interlocked.Read(ref _stageAsksRetried);
 
-    internal void RecordDecisionAskRetried() => Interlocked.Increment(ref _decisionAsksRetried);
+    public void RecordStageAskRetried() => Interlocked.Increment(ref _stageAsksRetried);
 
     /// <summary>Events of erased users from before their erasure (a replay of old input): refused, kept nowhere.</summary>
     public long RefusedAsErased => Interlocked.Read(ref _refusedAsErased);

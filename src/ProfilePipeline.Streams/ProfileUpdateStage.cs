@@ -118,7 +118,8 @@ public static class ProfileUpdateStage
             {
                 foreach (var i in indices)
                 {
-                    if (batch[i].Outcome == EventOutcome.Applied && batch[i].Event!.EventId == point.EventId)
+                    // A redelivered event's point comes back too: the label stage may have lost it to a crash (it knows it if not).
+                    if (batch[i].Outcome is EventOutcome.Applied or EventOutcome.Redelivered && batch[i].Event!.EventId == point.EventId)
                     {
                         batch[i] = batch[i] with { DecisionPoint = point };
                         break;

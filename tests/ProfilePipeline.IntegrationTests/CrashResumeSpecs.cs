@@ -4,8 +4,9 @@ namespace ProfilePipeline.IntegrationTests;
 
 /// <summary>
 /// The node process is stopped at random points, gracefully (SIGTERM, the drain Ctrl+C also triggers) once and with SIGKILL several times,
-/// and restarted on the same store and input; the end state must be exactly that of an uninterrupted run, and the
-/// inactivity flags and actions must be those of the rules and the ground truth.
+/// and restarted on the same store and input; the end state must be exactly that of an uninterrupted run, the
+/// inactivity flags and actions must be those of the rules and the ground truth, and the learner must have learned
+/// exactly the labels of an uninterrupted run.
 /// </summary>
 [Collection(nameof(PipelineRuns))]
 public sealed class CrashResumeSpecs
@@ -61,8 +62,12 @@ public sealed class CrashResumeSpecs
             }
         }
 
+        string finalOutput;
         using (var final = NodeProcess.Start(run))
+        {
             Assert.True(await final.WaitForExitAsync(TimeSpan.FromMinutes(5)) == 0, final.Output);
+            finalOutput = final.Output;
+        }
 
         var differences = ProfileOutputs.Differences(truth, ProfileOutputs.LatestProfiles(data));
         Assert.True(differences.Count == 0,
@@ -77,6 +82,25 @@ public sealed class CrashResumeSpecs
         var published = File.ReadLines(Path.Combine(data, "profiles.jsonl")).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement).ToList();
         DecisionChecks.InactivityFlags(truth, published);
         DecisionChecks.Actions(data, published);
+
+        // No label is lost or learned twice: the learner has learned exactly the labels, purchases included, of an
+        // uninterrupted run on the same input, and as many decision points are still open at the end.
+        string[] uninterrupted = [.. run.Select(a => a == data ? Path.Combine(folder, "uninterrupted") : a)];
+        using var reference = NodeProcess.Start(uninterrupted);
+        Assert.True(await reference.WaitForExitAsync(TimeSpan.FromMinutes(5)) == 0, reference.Output);
+        var expected = Labels(reference.Output);
+        Assert.True(expected.Learned > 1_000, reference.Output);
+        Assert.Equal(expected, Labels(finalOutput));
+    }
+
+    /// <summary>From a run's summary: labels the learner has learned in all, the purchases among them, and the decision points still open.</summary>
+    private static (long Learned, long Purchases, long Open) Labels(string output)
+    {
+        var learner = System.Text.RegularExpressions.Regex.Match(output, @"learner\s+([\d,]+) labels learned in all \(([\d,]+) purchases\)");
+        var open = System.Text.RegularExpressions.Regex.Match(output, @"([\d,]+) still open");
+        Assert.True(learner.Success && open.Success, output);
+        static long Number(System.Text.RegularExpressions.Group g) => long.Parse(g.Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+        return (Number(learner.Groups[1]), Number(learner.Groups[2]), Number(open.Groups[1]));
     }
 
     /// <summary>Waits until the checkpoint has moved past where it was when this process started.</summary>

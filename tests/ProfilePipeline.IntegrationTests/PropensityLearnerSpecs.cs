@@ -18,7 +18,7 @@ public sealed class PropensityLearnerSpecs
         .WithFallback(ProfileSerializer.Configuration)
         .WithFallback(PersistenceConfig.Sqlite(database));
 
-    /// <summary>Labels from a known logistic model: carts and views raise the odds of a purchase.</summary>
+    /// <summary>Labels from a known logistic model: carts and views raise the odds of a purchase. Each seed gives its own decision points.</summary>
     private static IEnumerable<LabeledExample> Labels(int seed, int count)
     {
         var random = new Random(seed);
@@ -29,7 +29,7 @@ public sealed class PropensityLearnerSpecs
                 raw[f] = (float)(random.NextDouble() * 2);
             var logit = -2.5 + 2.5 * raw[PropensityFeatures.CartAdds24h] + raw[PropensityFeatures.Views24h];
             var at = 1_767_225_600_000L + i * 1_000L;
-            yield return new LabeledExample(new DecisionPoint($"u{i % 300}", $"e{i}", at, DecisionPointSettings.CartAdd, raw),
+            yield return new LabeledExample(new DecisionPoint($"u{i % 300}", $"s{seed}-e{i}", at, DecisionPointSettings.CartAdd, raw),
                 random.NextDouble() < 1 / (1 + Math.Exp(-logit)), at);
         }
     }
@@ -80,4 +80,59 @@ public sealed class PropensityLearnerSpecs
             await system.Terminate();
         }
     }
+
+    [Fact]
+    public async Task The_learner_goes_on_after_a_restart_exactly_where_it_was_and_takes_a_label_delivered_again_once()
+    {
+        var folder = TestData.NewFolder("learner-state");
+        var database = Path.Combine(folder, "profiles.db");
+        var settings = Fast with { SnapshotEvery = 700 }; // 3,000 labels: four snapshots, and 200 labels replayed after the last
+        var labels = Labels(5, 3_000).ToList();
+        LearnerStatus before;
+        using (var system = ActorSystem.Create("learner", Configuration(database)))
+        {
+            var learner = system.ActorOf(PropensityLearnerActor.Props(settings, publishToCluster: false), "learner");
+            foreach (var chunk in labels.Chunk(100))
+                Assert.Equal(new LabelsAccepted(100, 100), await learner.Ask<LabelsAccepted>(new LabelsResolved([.. chunk]), Timeout));
+            // Delivered again (a node restarted between delivering them and closing their points): taken once.
+            Assert.Equal(new LabelsAccepted(150, 50), await learner.Ask<LabelsAccepted>(
+                new LabelsResolved([.. labels.Skip(2_900), .. Labels(6, 50).Select(l => l with { Point = l.Point with { EventId = "again-" + l.Point.EventId } })]), Timeout));
+            before = await learner.Ask<LearnerStatus>(GetLearnerStatus.Instance, Timeout);
+            Assert.Equal(3_050, before.LabelsSeen);
+            await system.Terminate();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        using (var system = ActorSystem.Create("learner", Configuration(database)))
+        {
+            var learner = system.ActorOf(PropensityLearnerActor.Props(settings, publishToCluster: false), "learner");
+            var after = await learner.Ask<LearnerStatus>(GetLearnerStatus.Instance, Timeout);
+            Assert.Equal(Essentials(before), Essentials(after));
+            Assert.Equal(before.Metrics.Calibration, after.Metrics.Calibration);
+            Assert.Equal(new LabelsAccepted(100, 0), await learner.Ask<LabelsAccepted>(new LabelsResolved([.. labels.Skip(2_000).Take(100)]), Timeout));
+
+            // Learning goes on as it would have without the restart: the same labels give the same evaluation.
+            var unbroken = new OnlineLearner(settings, Domain.Scoring.RuleBasedPropensityModel.Instance);
+            foreach (var label in labels)
+                unbroken.Observe(label);
+            foreach (var label in Labels(6, 50).Select(l => l with { Point = l.Point with { EventId = "again-" + l.Point.EventId } }))
+                unbroken.Observe(label);
+            var more = Labels(7, 1_000).ToList();
+            foreach (var chunk in more.Chunk(100))
+                await learner.Ask<LabelsAccepted>(new LabelsResolved([.. chunk]), Timeout);
+            foreach (var label in more)
+                unbroken.Observe(label);
+            var resumed = await learner.Ask<LearnerStatus>(GetLearnerStatus.Instance, Timeout);
+            Assert.Equal(unbroken.LabelsSeen, resumed.LabelsSeen);
+            Assert.Equal(unbroken.Metrics.Snapshot().Examples, resumed.Metrics.Examples);
+            Assert.Equal(unbroken.Metrics.Snapshot().Positives, resumed.Metrics.Positives);
+            // A training after the restart starts from zero instead of the last parameters (ML.NET cannot be given them back): close, not equal.
+            Assert.Equal(unbroken.Metrics.Snapshot().Auc, resumed.Metrics.Auc, 2);
+            await system.Terminate();
+        }
+    }
+
+    /// <summary>What must be equal after a restart: every count and metric, what serves, and whether a candidate is in shadow.</summary>
+    private static object Essentials(LearnerStatus s) => (s.LabelsSeen, s.Serving, s.CandidateInShadow, s.Promoted, s.Rejected, s.Metrics.Examples,
+        s.Metrics.Positives, s.Metrics.Auc, s.Metrics.WindowAuc, s.Metrics.LogLoss, s.Metrics.Precision, s.Metrics.Recall);
 }

@@ -5,27 +5,54 @@ namespace ProfilePipeline.Domain.Learning;
 /// <summary>A decision point with its label: did the user purchase within the horizon after it.</summary>
 public sealed record LabeledExample(DecisionPoint Point, bool Purchased, long ResolvedAt);
 
+/// <summary>A decision point whose label is not yet released, and whether a purchase within its horizon has been seen.</summary>
+public sealed record OpenDecisionPoint(DecisionPoint Point, bool Purchased);
+
 /// <summary>
-/// Resolves the labels of decision points in event time. A purchase by the user within the horizon after a point marks
-/// it positive; every point is released, positive or negative, once the watermark (the newest event time seen, minus
+/// What changed in one partition's open decision points since the changes were last taken: points
+/// <see cref="Opened"/> (with what is known of them now), points of the earlier ones marked <see cref="Purchased"/>, and
+/// points <see cref="Closed"/> (labelled or dropped). A point opened and closed between two takes is in neither.
+/// </summary>
+public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisionPoint> Opened, IReadOnlyList<string> Purchased, IReadOnlyList<string> Closed);
+
+/// <summary>
+/// Resolves the labels of decision points in event time. A purchase by the user within the horizon after a point
+/// (strictly later, at most the horizon later) marks it positive; every point is released, positive or negative, once the watermark (the newest event time seen, minus
 /// the label lateness) passes its time plus the horizon. Releasing positives at once, on the purchase, would hand a
 /// learner the recent positives long before the recent negatives, and it would learn whatever tells recent decision
 /// points from old ones (on the Taobao slice that turned its AUC below 0.5). Bounded: past <c>maxPending</c> open points
 /// the oldest are dropped and counted, never guessed. Single-threaded.
 /// </summary>
-public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending)
+/// <remarks>
+/// Each point belongs to a partition (the input partition of the record that took it). What changes is kept per
+/// partition until <see cref="TakeChanges"/>, so that a caller can make the open points durable; after a restart they
+/// come back through <see cref="Restore"/>. A point is known by its event id: adding or restoring one that is open
+/// already changes nothing.
+/// </remarks>
+/// <param name="keepChanges">Keep the changes for <see cref="TakeChanges"/> (off for a replay that keeps nothing).</param>
+public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending, bool keepChanges = false)
 {
-    private sealed class Pending(DecisionPoint point)
+    private sealed class Pending(DecisionPoint point, string partition, bool purchased)
     {
         public DecisionPoint Point { get; } = point;
+        public string Partition { get; } = partition;
         public bool Resolved { get; set; }
-        public bool Purchased { get; set; }
+        public bool Purchased { get; set; } = purchased;
+    }
+
+    /// <summary>One partition's changes since they were last taken.</summary>
+    private sealed class Changes
+    {
+        public Dictionary<string, Pending> Opened { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Purchased { get; } = new(StringComparer.Ordinal);
+        public HashSet<string> Closed { get; } = new(StringComparer.Ordinal);
     }
 
     private readonly long _horizonMs = (long)horizon.TotalMilliseconds;
     private readonly long _latenessMs = (long)allowedLateness.TotalMilliseconds;
     private readonly Dictionary<string, List<Pending>> _openByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Pending, long> _byDeadline = new();
+    private readonly Dictionary<string, Changes> _changes = new(StringComparer.Ordinal);
     private long _newestEventTime = long.MinValue;
 
     public long Watermark => _newestEventTime == long.MinValue ? long.MinValue : _newestEventTime - _latenessMs;
@@ -39,37 +66,51 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     /// <summary>Points that arrived after the watermark had already closed their horizon (no label can be trusted).</summary>
     public long TooLate { get; private set; }
 
-    public void Add(DecisionPoint point)
+    /// <summary>Opens a point taken from the record of <paramref name="partition"/>; false when too late or open already.</summary>
+    public bool Add(DecisionPoint point, string partition = "")
     {
         if (point.At + _horizonMs < Watermark)
         {
             TooLate++;
-            return;
+            return false;
         }
-        var pending = new Pending(point);
-        if (!_openByUser.TryGetValue(point.UserId, out var open))
-            _openByUser[point.UserId] = open = [];
-        open.Add(pending);
-        _byDeadline.Enqueue(pending, point.At + _horizonMs);
-        Open++;
-        while (Open > maxPending && _byDeadline.TryDequeue(out var oldest, out _))
-        {
-            if (oldest.Resolved)
-                continue;
-            Close(oldest);
-            Dropped++;
-        }
+        if (OpenPoint(point, partition, purchased: false) is not { } pending)
+            return false;
+        ChangesOf(partition)?.Opened.Add(point.EventId, pending);
+        DropPastLimit();
+        return true;
+    }
+
+    /// <summary>
+    /// Opens a point again as it was made durable (after a restart, or when its partition moved here). It is labelled
+    /// when the watermark passes its horizon, even if that has happened already; the watermark does not move.
+    /// </summary>
+    public bool Restore(OpenDecisionPoint open, string partition)
+    {
+        if (OpenPoint(open.Point, partition, open.Purchased) is null)
+            return false;
+        DropPastLimit();
+        return true;
     }
 
     /// <summary>Takes one event of the stream into account; labels that it releases are added to <paramref name="labelled"/>.</summary>
+    /// <remarks>
+    /// A purchase seen again (replayed after a restart) marks the same points again: harmless. A purchase at the very
+    /// time of a point does not count: in stream order it may come before the point, and then it could be counted after
+    /// a restart (replayed after the point was restored) and not without one.
+    /// </remarks>
     public void Observe(string userId, BehaviorType type, long eventTime, List<LabeledExample> labelled)
     {
         if (type == BehaviorType.Purchase && _openByUser.TryGetValue(userId, out var open))
         {
             foreach (var pending in open)
             {
-                if (pending.Point.At <= eventTime && eventTime <= pending.Point.At + _horizonMs)
+                if (!pending.Purchased && pending.Point.At < eventTime && eventTime <= pending.Point.At + _horizonMs)
+                {
                     pending.Purchased = true;
+                    if (ChangesOf(pending.Partition) is { } changes && !changes.Opened.ContainsKey(pending.Point.EventId))
+                        changes.Purchased.Add(pending.Point.EventId);
+                }
             }
         }
         if (eventTime > _newestEventTime)
@@ -81,6 +122,42 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
 
     /// <summary>Releases every open point (the end of a finite input: no more purchases will come).</summary>
     public void ReleaseAll(List<LabeledExample> labelled) => Release(long.MaxValue, labelled);
+
+    /// <summary>The changes of each partition since they were last taken; afterwards none are kept.</summary>
+    public IReadOnlyList<OpenPointChanges> TakeChanges()
+    {
+        var taken = _changes
+            .Where(p => p.Value.Opened.Count + p.Value.Purchased.Count + p.Value.Closed.Count > 0)
+            .Select(p => new OpenPointChanges(p.Key,
+                [.. p.Value.Opened.Values.Select(o => new OpenDecisionPoint(o.Point, o.Purchased))], [.. p.Value.Purchased], [.. p.Value.Closed]))
+            .ToList();
+        _changes.Clear();
+        return taken;
+    }
+
+    private Pending? OpenPoint(DecisionPoint point, string partition, bool purchased)
+    {
+        if (!_openByUser.TryGetValue(point.UserId, out var open))
+            _openByUser[point.UserId] = open = [];
+        else if (open.Exists(p => p.Point.EventId == point.EventId))
+            return null;
+        var pending = new Pending(point, partition, purchased);
+        open.Add(pending);
+        _byDeadline.Enqueue(pending, point.At + _horizonMs);
+        Open++;
+        return pending;
+    }
+
+    private void DropPastLimit()
+    {
+        while (Open > maxPending && _byDeadline.TryDequeue(out var oldest, out _))
+        {
+            if (oldest.Resolved)
+                continue;
+            Close(oldest);
+            Dropped++;
+        }
+    }
 
     private void Release(long watermark, List<LabeledExample> labelled)
     {
@@ -102,5 +179,19 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         open.Remove(pending);
         if (open.Count == 0)
             _openByUser.Remove(pending.Point.UserId);
+        if (ChangesOf(pending.Partition) is not { } changes)
+            return;
+        changes.Purchased.Remove(pending.Point.EventId);
+        if (!changes.Opened.Remove(pending.Point.EventId))
+            changes.Closed.Add(pending.Point.EventId);
+    }
+
+    private Changes? ChangesOf(string partition)
+    {
+        if (!keepChanges)
+            return null;
+        if (!_changes.TryGetValue(partition, out var changes))
+            _changes[partition] = changes = new Changes();
+        return changes;
     }
 }

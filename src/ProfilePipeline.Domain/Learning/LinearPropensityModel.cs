@@ -19,6 +19,9 @@ public sealed record Standardization(float[] Means, float[] Scales)
     }
 }
 
+/// <summary>The state of a <see cref="RunningStandardizer"/>: examples seen, and per feature the mean and the sum of squared deviations.</summary>
+public sealed record StandardizerState(long Count, double[] Mean, double[] M2);
+
 /// <summary>Mean and variance per feature, updated one example at a time (Welford), so normalisation follows the stream.</summary>
 public sealed class RunningStandardizer(int count)
 {
@@ -26,6 +29,17 @@ public sealed class RunningStandardizer(int count)
     private readonly double[] _m2 = new double[count];
 
     public long Count { get; private set; }
+
+    /// <summary>What it has seen, to be stored and restored exactly.</summary>
+    public StandardizerState State => new(Count, [.. _mean], [.. _m2]);
+
+    public static RunningStandardizer From(StandardizerState state)
+    {
+        var standardizer = new RunningStandardizer(state.Mean.Length) { Count = state.Count };
+        state.Mean.CopyTo(standardizer._mean, 0);
+        state.M2.CopyTo(standardizer._m2, 0);
+        return standardizer;
+    }
 
     public void Add(ReadOnlySpan<float> raw)
     {

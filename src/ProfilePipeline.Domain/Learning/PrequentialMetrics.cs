@@ -17,6 +17,11 @@ public sealed record MetricsSnapshot(
 /// Running and windowed AUC, log loss, precision/recall/F1 at a threshold, and calibration, of scores recorded before
 /// the model trains on their examples. Single-threaded.
 /// </summary>
+/// <summary>The state of a <see cref="PrequentialMetrics"/>, to be stored and restored exactly.</summary>
+public sealed record MetricsState(
+    long[] PositivesByBin, long[] NegativesByBin, double[] RecentScores, bool[] RecentLabels, long[] CalibrationCount, double[] CalibrationPredicted,
+    long[] CalibrationPositive, long Examples, long Positives, long TruePositives, long FalsePositives, long FalseNegatives, double LogLossSum);
+
 public sealed class PrequentialMetrics(int window = 5000, double threshold = 0.5)
 {
     private const int Bins = 4000;
@@ -31,6 +36,26 @@ public sealed class PrequentialMetrics(int window = 5000, double threshold = 0.5
     private double _logLossSum;
 
     public long Examples => _examples;
+
+    public MetricsState State => new([.. _positivesByBin], [.. _negativesByBin], [.. _recent.Select(r => r.Score)], [.. _recent.Select(r => r.Label)],
+        [.. _calibrationCount], [.. _calibrationPredicted], [.. _calibrationPositive], _examples, _positives, _truePositives, _falsePositives,
+        _falseNegatives, _logLossSum);
+
+    /// <summary>Metrics that go on from <paramref name="state"/>; the most recent examples beyond <paramref name="window"/> are left out.</summary>
+    public static PrequentialMetrics From(MetricsState state, int window, double threshold)
+    {
+        var metrics = new PrequentialMetrics(window, threshold);
+        state.PositivesByBin.CopyTo(metrics._positivesByBin, 0);
+        state.NegativesByBin.CopyTo(metrics._negativesByBin, 0);
+        state.CalibrationCount.CopyTo(metrics._calibrationCount, 0);
+        state.CalibrationPredicted.CopyTo(metrics._calibrationPredicted, 0);
+        state.CalibrationPositive.CopyTo(metrics._calibrationPositive, 0);
+        for (var i = Math.Max(0, state.RecentScores.Length - window); i < state.RecentScores.Length; i++)
+            metrics._recent.Enqueue((state.RecentScores[i], state.RecentLabels[i]));
+        (metrics._examples, metrics._positives, metrics._truePositives, metrics._falsePositives, metrics._falseNegatives, metrics._logLossSum) =
+            (state.Examples, state.Positives, state.TruePositives, state.FalsePositives, state.FalseNegatives, state.LogLossSum);
+        return metrics;
+    }
 
     public void Record(double score, bool purchased)
     {

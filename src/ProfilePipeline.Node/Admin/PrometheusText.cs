@@ -60,11 +60,17 @@ public static class PrometheusText
         Counter(text, "profilepipeline_users_inactive_total", "Users found inactive by their event-time timer and flagged.", metrics.UsersFoundInactive);
         Counter(text, "profilepipeline_inactivity_not_confirmed_total",
             "Silences not flagged: the user's entity did not answer, held none (erased), or had flagged that version already.", metrics.InactivityNotConfirmed);
+        Counter(text, "profilepipeline_decision_points_restored_total", "Open decision points loaded from the partitions' durable indexes.",
+            metrics.DecisionPointsRestored);
+        Counter(text, "profilepipeline_decision_points_unlabelled_total",
+            "Decision points never labelled: too many open (the oldest dropped), or taken after their horizon had closed.", metrics.DecisionPointsUnlabelled);
+        Header(text, "profilepipeline_decision_points_open", "Decision points open on this node, waiting for the watermark to pass their horizon.", "gauge");
+        Line(text, "profilepipeline_decision_points_open", metrics.OpenDecisionPoints);
         Counter(text, "profilepipeline_inactivity_timers_restored_total", "Inactivity timers loaded from the partitions' durable indexes.",
             metrics.InactivityTimersRestored);
         Counter(text, "profilepipeline_decisions_republished_total", "Users whose flag or actions were published again after a restart (a crash may have cut them).",
             metrics.DecisionsRepublished);
-        Counter(text, "profilepipeline_decision_asks_retried_total", "Asks of the decision stage repeated after a timeout.", metrics.DecisionAsksRetried);
+        Counter(text, "profilepipeline_stage_asks_retried_total", "Asks of the label and decision stages (to entities, indexes and the learner) repeated after a timeout.", metrics.StageAsksRetried);
         Header(text, "profilepipeline_inactivity_timers", "Users with a pending inactivity timer on this node.", "gauge");
         Line(text, "profilepipeline_inactivity_timers", metrics.InactivityTimers);
         Header(text, "profilepipeline_actions_total", "Actions the decision rules produced, by action.", "counter");

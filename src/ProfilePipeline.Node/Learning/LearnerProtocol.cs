@@ -3,8 +3,22 @@ using ProfilePipeline.Domain.Learning;
 
 namespace ProfilePipeline.Node.Learning;
 
-/// <summary>Labelled decision points from one node's label stage, for the learner.</summary>
+/// <summary>Labelled decision points from one node's label stage, for the learner; replied to with <see cref="LabelsAccepted"/>.</summary>
 public sealed record LabelsResolved(ImmutableArray<LabeledExample> Labels);
+
+/// <summary>The labels are in the learner's journal: <see cref="New"/> of the <see cref="Received"/> were not taken before.</summary>
+public sealed record LabelsAccepted(int Received, int New);
+
+/// <summary>Labels the learner took, as its journal keeps them (replayed onto its last snapshot after a restart).</summary>
+public sealed record LabelsLearned(ImmutableArray<LabeledExample> Labels);
+
+/// <summary>
+/// The learner singleton's snapshot: the registry (every promoted version, rejection and rollback), the learner's whole
+/// state, and the fingerprints of the decision points it took most recently, oldest first.
+/// </summary>
+public sealed record LearnerSnapshot(
+    ImmutableArray<ModelVersion> Promoted, ImmutableArray<ModelRejection> Rejected, ImmutableArray<ModelRollback> Rollbacks, ProfilePipeline.Learning.LearnerState Learner,
+    ulong[] RecentPoints);
 
 public sealed record GetLearnerStatus
 {

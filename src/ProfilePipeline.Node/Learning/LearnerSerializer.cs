@@ -8,7 +8,8 @@ namespace ProfilePipeline.Node.Learning;
 
 /// <summary>
 /// The learner's messages as JSON under short, stable manifests: the model registry's journal entries (MV1 a promoted
-/// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client) and what nodes
+/// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client), the labels it
+/// learned from (LL1) and its snapshot (LN1), and what nodes
 /// send to and receive from the learner singleton; likewise the segmentation singleton's (SG1 a segmentation version in
 /// its journal, and its messages).
 /// </summary>
@@ -25,6 +26,9 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
             "ProfilePipeline.Domain.Learning.ModelRejection, ProfilePipeline.Domain" = learner
             "ProfilePipeline.Node.Learning.ModelRollback, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.LabelsResolved, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.LabelsAccepted, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.LabelsLearned, ProfilePipeline.Node" = learner
+            "ProfilePipeline.Node.Learning.LearnerSnapshot, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.GetLearnerStatus, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.LearnerStatus, ProfilePipeline.Node" = learner
             "ProfilePipeline.Node.Learning.GetModelHistory, ProfilePipeline.Node" = learner
@@ -51,6 +55,9 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
         ["MJ1"] = typeof(ModelRejection),
         ["MR1"] = typeof(ModelRollback),
         ["LR1"] = typeof(LabelsResolved),
+        ["LA1"] = typeof(LabelsAccepted),
+        ["LL1"] = typeof(LabelsLearned),
+        ["LN1"] = typeof(LearnerSnapshot),
         ["GS1"] = typeof(GetLearnerStatus),
         ["LS1"] = typeof(LearnerStatus),
         ["GH1"] = typeof(GetModelHistory),

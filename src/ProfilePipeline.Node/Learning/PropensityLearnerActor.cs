@@ -5,16 +5,25 @@ using Akka.Event;
 using Akka.Persistence;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Learning;
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 
 namespace ProfilePipeline.Node.Learning;
 
 /// <summary>
-/// The online learner as a cluster singleton: applies labels to the <see cref="OnlineLearner"/>, persists what it decides
-/// (its journal is the model registry: promoted versions, rejections with their reasons, rollbacks), and publishes the
-/// serving version to every node. After a restart the registry is replayed and the last serving version serves again;
-/// learning resumes from it (the training window is rebuilt from new labels).
+/// The online learner as a cluster singleton: journals the labels it is given and applies them to the
+/// <see cref="OnlineLearner"/>, persists what it decides (its journal is the model registry: promoted versions,
+/// rejections with their reasons, rollbacks), and publishes the serving version to every node.
 /// </summary>
+/// <remarks>
+/// Nothing it learned is lost to a restart or a move to another node. A delivery of labels is answered once they are
+/// journaled, and the learner's whole state (window, standardisation, metrics, candidate in shadow) is snapshotted with
+/// the registry every <see cref="LearnerSettings.SnapshotEvery"/> labels, after which the journal before it is deleted.
+/// Recovery takes the snapshot and replays the labels and decisions after it: the labels through the learner, the
+/// decisions as the registry recorded them (the registry wins where a replayed training differs). Labels come at
+/// least once, so the learner remembers the most recent <see cref="LearnerSettings.RememberedLabels"/> decision points
+/// and takes each once.
+/// </remarks>
 public sealed class PropensityLearnerActor : UntypedPersistentActor
 {
     public const string Topic = "propensity-models";
@@ -25,12 +34,16 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
     private ImmutableArray<ModelRejection> _rejected = [];
     private ImmutableArray<ModelRollback> _rollbacks = [];
     private ModelVersion? _serving;
-    private OnlineLearner _learner = null!;
+    private OnlineLearner _learner;
+    private RecentFingerprints _recent;
+    private int _labelsSinceSnapshot;
 
     public PropensityLearnerActor(LearnerSettings settings, bool publishToCluster)
     {
         _settings = settings;
         _publishToCluster = publishToCluster;
+        _learner = new OnlineLearner(settings, RuleBasedPropensityModel.Instance);
+        _recent = new RecentFingerprints(settings.RememberedLabels);
     }
 
     public static Props Props(LearnerSettings settings, bool publishToCluster) =>
@@ -42,18 +55,30 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
     {
         switch (message)
         {
+            case SnapshotOffer { Snapshot: LearnerSnapshot snapshot }:
+                (_promoted, _rejected, _rollbacks) = (snapshot.Promoted, snapshot.Rejected, snapshot.Rollbacks);
+                _learner = OnlineLearner.From(_settings, RuleBasedPropensityModel.Instance, snapshot.Learner);
+                _serving = snapshot.Learner.Serving;
+                _recent = new RecentFingerprints(_settings.RememberedLabels, snapshot.RecentPoints);
+                break;
+            case LabelsLearned learned:
+                Learn(learned); // what it decides is in the journal after it, and applied from there
+                break;
             case ModelVersion promoted:
                 Apply(promoted);
+                _learner.Adopt(promoted);
                 break;
             case ModelRejection rejected:
                 _rejected = _rejected.Add(rejected);
+                _learner.Adopt(rejected);
                 break;
             case ModelRollback rollback:
                 Apply(rollback);
+                _learner.Rollback(_serving!);
                 break;
             case RecoveryCompleted:
-                var lastNumber = Math.Max(_promoted.IsEmpty ? 0 : _promoted.Max(p => p.Number), _rejected.IsEmpty ? 0 : _rejected.Max(r => r.Number));
-                _learner = new OnlineLearner(_settings, RuleBasedPropensityModel.Instance, _serving, lastNumber);
+                if (_learner.LabelsSeen > 0)
+                    _log.Info("Learner restored: {0:N0} labels seen, {1} serving", _learner.LabelsSeen, _learner.Current.Version);
                 Publish();
                 break;
         }
@@ -64,11 +89,35 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         switch (message)
         {
             case LabelsResolved resolved:
-                foreach (var label in resolved.Labels)
+                var fresh = resolved.Labels.Where(label => !_recent.Contains(EventIds.Fingerprint(label.Point.EventId)))
+                    .DistinctBy(label => label.Point.EventId).ToImmutableArray();
+                var deliveredBy = Sender;
+                if (fresh.IsEmpty)
                 {
-                    foreach (var decided in _learner.Observe(label))
-                        Record(decided);
+                    deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, 0));
+                    break;
                 }
+                Persist(new LabelsLearned(fresh), learned =>
+                {
+                    foreach (var decided in Learn(learned))
+                        Record(decided);
+                    deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, learned.Labels.Length));
+                    _labelsSinceSnapshot += learned.Labels.Length;
+                    if (_labelsSinceSnapshot >= _settings.SnapshotEvery)
+                        DeferAsync(learned, _ => TakeSnapshot()); // after the decisions just recorded are persisted too
+                });
+                break;
+            case SaveSnapshotSuccess success:
+                DeleteMessages(success.Metadata.SequenceNr);
+                DeleteSnapshots(new SnapshotSelectionCriteria(success.Metadata.SequenceNr - 1));
+                break;
+            case SaveSnapshotFailure failure:
+                _log.Warning(failure.Cause, "Snapshot of the learner failed; a restart replays more labels");
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                _log.Warning("Deleting the learner's journal before its snapshot failed: {0}", message);
                 break;
             case GetLearnerStatus:
                 Sender.Tell(new LearnerStatus(_learner.Current.Version, _serving, _learner.Metrics.Snapshot(), _learner.LabelsSeen, _learner.HasCandidate,
@@ -101,6 +150,24 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
                 Unhandled(message);
                 break;
         }
+    }
+
+    /// <summary>Applies labels to the learner, live or in recovery; gives what it decided.</summary>
+    private List<LearnerEvent> Learn(LabelsLearned learned)
+    {
+        var decided = new List<LearnerEvent>();
+        foreach (var label in learned.Labels)
+        {
+            _recent.Add(EventIds.Fingerprint(label.Point.EventId));
+            decided.AddRange(_learner.Observe(label));
+        }
+        return decided;
+    }
+
+    private void TakeSnapshot()
+    {
+        _labelsSinceSnapshot = 0;
+        SaveSnapshot(new LearnerSnapshot(_promoted, _rejected, _rollbacks, _learner.State, _recent.OldestFirst()));
     }
 
     private void Record(LearnerEvent decided)
@@ -140,4 +207,32 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         if (_publishToCluster)
             DistributedPubSub.Get(Context.System).Mediator.Tell(new Publish(Topic, new ServingModel(_serving)));
     }
+}
+
+/// <summary>The fingerprints of the most recent decision points the learner took, at most <c>capacity</c>, oldest forgotten first.</summary>
+internal sealed class RecentFingerprints
+{
+    private readonly int _capacity;
+    private readonly Queue<ulong> _order = new();
+    private readonly HashSet<ulong> _members = [];
+
+    public RecentFingerprints(int capacity, IEnumerable<ulong>? oldestFirst = null)
+    {
+        _capacity = capacity;
+        foreach (var fingerprint in oldestFirst ?? [])
+            Add(fingerprint);
+    }
+
+    public bool Contains(ulong fingerprint) => _members.Contains(fingerprint);
+
+    public void Add(ulong fingerprint)
+    {
+        if (!_members.Add(fingerprint))
+            return;
+        _order.Enqueue(fingerprint);
+        if (_order.Count > _capacity)
+            _members.Remove(_order.Dequeue());
+    }
+
+    public ulong[] OldestFirst() => [.. _order];
 }

@@ -1,0 +1,114 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Persistence;
+using ProfilePipeline.Domain.Learning;
+
+namespace ProfilePipeline.Entities;
+
+/// <summary>
+/// One batch's changes to the partition's open decision points, replied to with <see cref="DecisionPointsUpdated"/>
+/// once persisted: points <see cref="Opened"/>, earlier points marked <see cref="Purchased"/> (by event id), points
+/// <see cref="Closed"/> (labelled and handed to the learner, or dropped).
+/// </summary>
+public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenDecisionPoint> Opened, ImmutableArray<string> Purchased,
+    ImmutableArray<string> Closed) : IWithPartition;
+
+/// <summary>The persisted fact (and the reply) of <see cref="UpdateDecisionPoints"/>.</summary>
+public sealed record DecisionPointsUpdated(string Partition, ImmutableArray<OpenDecisionPoint> Opened, ImmutableArray<string> Purchased,
+    ImmutableArray<string> Closed);
+
+/// <summary>Ask for the partition's open decision points; replied to with <see cref="PartitionDecisionPoints"/>.</summary>
+public sealed record GetDecisionPoints(string Partition) : IWithPartition;
+
+/// <summary>The open decision points of a partition, as the reply to <see cref="GetDecisionPoints"/> and as the index's snapshot.</summary>
+public sealed record PartitionDecisionPoints(string Partition, ImmutableArray<OpenDecisionPoint> Points);
+
+/// <summary>The persisted marker of a purge of decision points (users removed for good, by name nowhere).</summary>
+public sealed record DecisionPointsPurged(string Partition, int Count);
+
+/// <summary>
+/// The durable index of the open decision points of one input partition: points whose label the watermark has not yet
+/// released, with the features they were taken with and whether a purchase within their horizon has been seen. The
+/// label stage persists each batch's new points and purchase marks here before the batch moves on (so before its
+/// offsets are checkpointed or committed), and closes points once the learner holds their labels. A node loads the
+/// partition's points when the first record of the partition comes by, after a restart or a rebalance, and labels
+/// them when the watermark passes their horizon, so no label is lost to a restart.
+/// </summary>
+/// <remarks>Snapshotted and purged as every <see cref="PartitionIndexActor"/>; an erased user's points are purged.</remarks>
+public sealed class DecisionPointIndexActor : PartitionIndexActor
+{
+    private readonly Dictionary<string, OpenDecisionPoint> _points = new(StringComparer.Ordinal);
+
+    public static Props Props(string partition, int snapshotEvery, bool followErasures) =>
+        Akka.Actor.Props.Create(() => new DecisionPointIndexActor(partition, snapshotEvery, followErasures));
+
+    public DecisionPointIndexActor(string partition, int snapshotEvery, bool followErasures) : base(partition, snapshotEvery, followErasures)
+    {
+    }
+
+    public override string PersistenceId => "decision-points-" + Partition;
+
+    protected override string Describes => "open decision points";
+
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case SnapshotOffer { Snapshot: PartitionDecisionPoints snapshot }:
+                _points.Clear();
+                foreach (var open in snapshot.Points)
+                    _points[open.Point.EventId] = open;
+                break;
+            case DecisionPointsUpdated updated:
+                Apply(updated);
+                break;
+        }
+    }
+
+    protected override bool OnIndexCommand(object message)
+    {
+        switch (message)
+        {
+            case UpdateDecisionPoints update:
+                var updatedBy = Sender;
+                Persist(new DecisionPointsUpdated(Partition, update.Opened, update.Purchased, update.Closed), updated =>
+                {
+                    Apply(updated);
+                    updatedBy.Tell(updated);
+                    SnapshotWhenDue();
+                });
+                return true;
+            case GetDecisionPoints:
+                Sender.Tell(new PartitionDecisionPoints(Partition, [.. _points.Values]));
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    protected override int Forget(IReadOnlyCollection<string> userIds)
+    {
+        var users = userIds.ToHashSet(StringComparer.Ordinal);
+        var theirs = _points.Values.Where(p => users.Contains(p.Point.UserId)).Select(p => p.Point.EventId).ToList();
+        theirs.ForEach(id => _points.Remove(id));
+        return theirs.Count;
+    }
+
+    protected override object PurgeMarker(int removed) => new DecisionPointsPurged(Partition, removed);
+
+    protected override object IndexSnapshot() => new PartitionDecisionPoints(Partition, [.. _points.Values]);
+
+    private void Apply(DecisionPointsUpdated updated)
+    {
+        foreach (var open in updated.Opened)
+            _points[open.Point.EventId] = open;
+        foreach (var id in updated.Purchased)
+        {
+            if (_points.TryGetValue(id, out var open))
+                _points[id] = open with { Purchased = true };
+        }
+        foreach (var id in updated.Closed)
+            _points.Remove(id);
+        CountEntry();
+    }
+}
