@@ -10,7 +10,20 @@ public sealed record LabelsResolved(ImmutableArray<LabeledExample> Labels);
 public sealed record LabelsAccepted(int Received, int New);
 
 /// <summary>Labels the learner took, as its journal keeps them (replayed onto its last snapshot after a restart).</summary>
-public sealed record LabelsLearned(ImmutableArray<LabeledExample> Labels);
+public sealed record LabelsLearned(ImmutableArray<LearnedLabel> Labels);
+
+/// <summary>
+/// A label as the learner keeps it: what it learns from, and the fingerprint of the decision point's event id to take it
+/// once. No user id and no event id: an erased user leaves nothing in the learner's journal or snapshot.
+/// </summary>
+public sealed record LearnedLabel(ulong Point, long At, string Kind, float[] Features, bool Purchased, long ResolvedAt)
+{
+    public static LearnedLabel Of(LabeledExample example) => new(Domain.Events.EventIds.Fingerprint(example.Point.EventId), example.Point.At,
+        example.Point.Kind, example.Point.Features, example.Purchased, example.ResolvedAt);
+
+    /// <summary>The example the learner observes; its decision point names no user and no event.</summary>
+    public LabeledExample ToExample() => new(new DecisionPoint("", "", At, Kind, Features), Purchased, ResolvedAt);
+}
 
 /// <summary>
 /// The learner singleton's snapshot: the registry (every promoted version, rejection and rollback), the learner's whole

@@ -5,7 +5,6 @@ using Akka.Event;
 using Akka.Persistence;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Learning;
-using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 
 namespace ProfilePipeline.Node.Learning;
@@ -89,8 +88,8 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         switch (message)
         {
             case LabelsResolved resolved:
-                var fresh = resolved.Labels.Where(label => !_recent.Contains(EventIds.Fingerprint(label.Point.EventId)))
-                    .DistinctBy(label => label.Point.EventId).ToImmutableArray();
+                var fresh = resolved.Labels.Select(LearnedLabel.Of).Where(label => !_recent.Contains(label.Point))
+                    .DistinctBy(label => label.Point).ToImmutableArray();
                 var deliveredBy = Sender;
                 if (fresh.IsEmpty)
                 {
@@ -158,8 +157,8 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         var decided = new List<LearnerEvent>();
         foreach (var label in learned.Labels)
         {
-            _recent.Add(EventIds.Fingerprint(label.Point.EventId));
-            decided.AddRange(_learner.Observe(label));
+            _recent.Add(label.Point);
+            decided.AddRange(_learner.Observe(label.ToExample()));
         }
         return decided;
     }
