@@ -33,26 +33,37 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 /// <remarks>
 /// Nothing is lost to a restart or a rebalance. Per batch, the released labels are delivered to the learner (which
 /// persists them) first; then the partition's durable index is told which points opened, which were marked purchased
-/// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). A node
-/// loads a partition's open points when the first record of the partition comes by. A crash between the two steps
-/// releases some labels again after the restart, which the learner recognises. A purchase replayed after a restart
+/// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). The
+/// tracker follows one batch at a time, while the writes of a few batches overlap, each batch's index changes after
+/// the previous batch's. A node loads a partition's open points when the first record of the partition comes by. A
+/// crash between the two steps releases some labels again after the restart, which the learner recognises. A purchase replayed after a restart
 /// (already applied, so redelivered) marks its points again, in case its mark was not yet durable.
 /// </remarks>
 public static class LabelStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, int maxBatch = 500) =>
-        Flow.Create<PipelineItem>()
+    /// <param name="inFlight">Batches whose writes (the learner's and the index's) may be under way at once.</param>
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, int maxBatch = 2000, int inFlight = 8)
+    {
+        var labeller = new Labeller(settings, metrics);
+        return Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
-            .SelectAsync(1, new Labeller(settings, metrics).LabelAsync)
-            .SelectMany(batch => batch);
+            .SelectAsync(1, labeller.FollowAsync)
+            .SelectAsync(inFlight, labeller.PersistAsync)
+            .SelectMany(followed => followed.Batch);
+    }
 
-    /// <summary>The stage's state for one graph run: the open points in memory and the partitions loaded from their index.</summary>
+    /// <summary>A batch followed by the tracker: the labels it released and what it changed in the partitions' open points.</summary>
+    private sealed record Followed(List<PipelineItem> Batch, List<LabeledExample> Released, IReadOnlyList<OpenPointChanges> Changes);
+
+    /// <summary>The stage's state for one graph run: the open points in memory, the partitions loaded from their index, the index writes under way.</summary>
     private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics)
     {
         private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true);
         private readonly PartitionsMet _loaded = new();
+        private Task _indexWrites = Task.CompletedTask;
 
-        public async Task<List<PipelineItem>> LabelAsync(List<PipelineItem> batch)
+        /// <summary>In stream order, one batch at a time: loads the partitions new to this run, then follows the batch in memory.</summary>
+        public async Task<Followed> FollowAsync(List<PipelineItem> batch)
         {
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
@@ -68,12 +79,34 @@ public static class LabelStage
                 if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
                     _tracker.Observe(e.UserId, e.Type, e.Timestamp, released);
             }
-            if (released.Count > 0)
-                await settings.Sink.DeliverAsync(released).ConfigureAwait(false);
-            await Task.WhenAll(_tracker.TakeChanges().Select(changes => AskAsync<DecisionPointsUpdated>(
-                new UpdateDecisionPoints(changes.Partition, [.. changes.Opened], [.. changes.Purchased], [.. changes.Closed])))).ConfigureAwait(false);
             metrics.RecordLabels(taken, released, _tracker.Open, _tracker.Dropped + _tracker.TooLate);
-            return batch;
+            return new Followed(batch, released, _tracker.TakeChanges());
+        }
+
+        /// <summary>
+        /// Delivers the batch's labels and then writes its changes, after the previous batch's changes (called in stream
+        /// order, so the chain is built in it); the batch moves on once both are done. Several batches' writes overlap.
+        /// </summary>
+        public Task<Followed> PersistAsync(Followed followed)
+        {
+            var delivered = followed.Released.Count > 0 ? settings.Sink.DeliverAsync(followed.Released) : Task.CompletedTask;
+            _indexWrites = WriteAsync(_indexWrites, delivered, followed.Changes);
+            return WhenWritten(_indexWrites, followed);
+        }
+
+        private static async Task<Followed> WhenWritten(Task written, Followed followed)
+        {
+            await written.ConfigureAwait(false); // a failed write fails the stream
+            return followed;
+        }
+
+        /// <summary>Points are closed only once the learner holds their labels; each batch's changes after the previous batch's.</summary>
+        private async Task WriteAsync(Task previous, Task delivered, IReadOnlyList<OpenPointChanges> changes)
+        {
+            await previous.ConfigureAwait(false);
+            await delivered.ConfigureAwait(false);
+            await Task.WhenAll(changes.Select(c => AskAsync<DecisionPointsUpdated>(
+                new UpdateDecisionPoints(c.Partition, [.. c.Opened], [.. c.Purchased], [.. c.Closed])))).ConfigureAwait(false);
         }
 
         /// <summary>Reading the index and applying the same changes again both give the same answer when asked again.</summary>

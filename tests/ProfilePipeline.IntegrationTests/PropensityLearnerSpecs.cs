@@ -97,8 +97,12 @@ public sealed class PropensityLearnerSpecs
             // Delivered again (a node restarted between delivering them and closing their points): taken once.
             Assert.Equal(new LabelsAccepted(150, 50), await learner.Ask<LabelsAccepted>(
                 new LabelsResolved([.. labels.Skip(2_900), .. Labels(6, 50).Select(l => l with { Point = l.Point with { EventId = "again-" + l.Point.EventId } })]), Timeout));
+            // The same point with the other label (two nodes released it, one missed the purchase): the first is kept, the conflict counted.
+            Assert.Equal(new LabelsAccepted(1, 0), await learner.Ask<LabelsAccepted>(
+                new LabelsResolved([labels[7] with { Purchased = !labels[7].Purchased }]), Timeout));
             before = await learner.Ask<LearnerStatus>(GetLearnerStatus.Instance, Timeout);
             Assert.Equal(3_050, before.LabelsSeen);
+            Assert.Equal(1, before.ConflictingLabels);
             await system.Terminate();
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

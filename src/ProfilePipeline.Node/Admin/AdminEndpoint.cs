@@ -258,6 +258,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
                 serving = status.Serving,
                 servingOnThisNode = node.Models.Current.Version,
                 labelsSeen = status.LabelsSeen,
+                conflictingLabels = status.ConflictingLabels,
                 candidateInShadow = status.CandidateInShadow,
                 promoted = status.Promoted,
                 rejected = status.Rejected,

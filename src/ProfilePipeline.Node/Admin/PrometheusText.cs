@@ -92,6 +92,9 @@ public static class PrometheusText
             Counter(text, "profilepipeline_model_labels_total", "Labels the learner has evaluated and trained on.", learner.LabelsSeen);
             Counter(text, "profilepipeline_model_versions_promoted_total", "Model versions promoted.", learner.Promoted);
             Counter(text, "profilepipeline_model_versions_rejected_total", "Candidates not promoted.", learner.Rejected);
+            Counter(text, "profilepipeline_model_conflicting_labels_total",
+                "Labels delivered again with the other label (two nodes released one point; the first was kept), since the learner started.",
+                learner.ConflictingLabels);
         }
         return text.ToString();
     }

@@ -27,11 +27,11 @@ public sealed record LearnedLabel(ulong Point, long At, string Kind, float[] Fea
 
 /// <summary>
 /// The learner singleton's snapshot: the registry (every promoted version, rejection and rollback), the learner's whole
-/// state, and the fingerprints of the decision points it took most recently, oldest first.
+/// state, and the fingerprints of the decision points it took most recently with their labels, oldest first.
 /// </summary>
 public sealed record LearnerSnapshot(
     ImmutableArray<ModelVersion> Promoted, ImmutableArray<ModelRejection> Rejected, ImmutableArray<ModelRollback> Rollbacks, ProfilePipeline.Learning.LearnerState Learner,
-    ulong[] RecentPoints);
+    ulong[] RecentPoints, bool[] RecentPurchased);
 
 public sealed record GetLearnerStatus
 {
@@ -40,7 +40,14 @@ public sealed record GetLearnerStatus
 
 /// <summary>The learner now: what serves, how it evaluates, how much it has seen.</summary>
 public sealed record LearnerStatus(
-    string Serving, ModelVersion? ServingVersion, MetricsSnapshot Metrics, long LabelsSeen, bool CandidateInShadow, int Promoted, int Rejected);
+    string Serving, ModelVersion? ServingVersion, MetricsSnapshot Metrics, long LabelsSeen, bool CandidateInShadow, int Promoted, int Rejected)
+{
+    /// <summary>
+    /// Since the learner started: labels delivered again for a point it had taken with the other label (two nodes
+    /// released the same point, one without seeing a purchase the other saw); the first label delivered is kept.
+    /// </summary>
+    public long ConflictingLabels { get; init; }
+}
 
 public sealed record GetModelHistory
 {

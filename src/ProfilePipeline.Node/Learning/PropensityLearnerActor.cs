@@ -36,6 +36,7 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
     private OnlineLearner _learner;
     private RecentFingerprints _recent;
     private int _labelsSinceSnapshot;
+    private long _conflictingLabels;
 
     public PropensityLearnerActor(LearnerSettings settings, bool publishToCluster)
     {
@@ -58,7 +59,7 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
                 (_promoted, _rejected, _rollbacks) = (snapshot.Promoted, snapshot.Rejected, snapshot.Rollbacks);
                 _learner = OnlineLearner.From(_settings, RuleBasedPropensityModel.Instance, snapshot.Learner);
                 _serving = snapshot.Learner.Serving;
-                _recent = new RecentFingerprints(_settings.RememberedLabels, snapshot.RecentPoints);
+                _recent = new RecentFingerprints(_settings.RememberedLabels, snapshot.RecentPoints, snapshot.RecentPurchased);
                 break;
             case LabelsLearned learned:
                 Learn(learned); // what it decides is in the journal after it, and applied from there
@@ -88,8 +89,15 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         switch (message)
         {
             case LabelsResolved resolved:
-                var fresh = resolved.Labels.Select(LearnedLabel.Of).Where(label => !_recent.Contains(label.Point))
-                    .DistinctBy(label => label.Point).ToImmutableArray();
+                var labels = resolved.Labels.Select(LearnedLabel.Of).ToList();
+                var fresh = labels.Where(label => _recent.Find(label.Point) is null).DistinctBy(label => label.Point).ToImmutableArray();
+                var conflicting = labels.Count(label => _recent.Find(label.Point) is { } taken && taken != label.Purchased);
+                if (conflicting > 0)
+                {
+                    // Two nodes labelled the same point differently: one of them released it without seeing a purchase the other saw.
+                    _conflictingLabels += conflicting;
+                    _log.Warning("{0} labels delivered again with the other label; the first one delivered was kept", conflicting);
+                }
                 var deliveredBy = Sender;
                 if (fresh.IsEmpty)
                 {
@@ -98,9 +106,9 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
                 }
                 Persist(new LabelsLearned(fresh), learned =>
                 {
+                    deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, learned.Labels.Length)); // durable now: the stage goes on while this learns
                     foreach (var decided in Learn(learned))
                         Record(decided);
-                    deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, learned.Labels.Length));
                     _labelsSinceSnapshot += learned.Labels.Length;
                     if (_labelsSinceSnapshot >= _settings.SnapshotEvery)
                         DeferAsync(learned, _ => TakeSnapshot()); // after the decisions just recorded are persisted too
@@ -120,7 +128,10 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
                 break;
             case GetLearnerStatus:
                 Sender.Tell(new LearnerStatus(_learner.Current.Version, _serving, _learner.Metrics.Snapshot(), _learner.LabelsSeen, _learner.HasCandidate,
-                    _promoted.Length, _rejected.Length));
+                    _promoted.Length, _rejected.Length)
+                {
+                    ConflictingLabels = _conflictingLabels,
+                });
                 break;
             case GetModelHistory:
                 Sender.Tell(new ModelHistory(_promoted, _rejected, _rollbacks));
@@ -157,7 +168,7 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         var decided = new List<LearnerEvent>();
         foreach (var label in learned.Labels)
         {
-            _recent.Add(label.Point);
+            _recent.Add(label.Point, label.Purchased);
             decided.AddRange(_learner.Observe(label.ToExample()));
         }
         return decided;
@@ -166,7 +177,8 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
     private void TakeSnapshot()
     {
         _labelsSinceSnapshot = 0;
-        SaveSnapshot(new LearnerSnapshot(_promoted, _rejected, _rollbacks, _learner.State, _recent.OldestFirst()));
+        var (points, purchased) = _recent.OldestFirst();
+        SaveSnapshot(new LearnerSnapshot(_promoted, _rejected, _rollbacks, _learner.State, points, purchased));
     }
 
     private void Record(LearnerEvent decided)
@@ -208,30 +220,34 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
     }
 }
 
-/// <summary>The fingerprints of the most recent decision points the learner took, at most <c>capacity</c>, oldest forgotten first.</summary>
+/// <summary>
+/// The fingerprints of the most recent decision points the learner took, with their labels, at most <c>capacity</c>,
+/// oldest forgotten first.
+/// </summary>
 internal sealed class RecentFingerprints
 {
     private readonly int _capacity;
     private readonly Queue<ulong> _order = new();
-    private readonly HashSet<ulong> _members = [];
+    private readonly Dictionary<ulong, bool> _labels = [];
 
-    public RecentFingerprints(int capacity, IEnumerable<ulong>? oldestFirst = null)
+    public RecentFingerprints(int capacity, ulong[]? oldestFirst = null, bool[]? purchased = null)
     {
         _capacity = capacity;
-        foreach (var fingerprint in oldestFirst ?? [])
-            Add(fingerprint);
+        for (var i = 0; i < (oldestFirst?.Length ?? 0); i++)
+            Add(oldestFirst![i], purchased?.ElementAtOrDefault(i) ?? false);
     }
 
-    public bool Contains(ulong fingerprint) => _members.Contains(fingerprint);
+    /// <summary>The label the point was taken with, or null if it is not among the recent ones.</summary>
+    public bool? Find(ulong point) => _labels.TryGetValue(point, out var purchased) ? purchased : null;
 
-    public void Add(ulong fingerprint)
+    public void Add(ulong point, bool purchased)
     {
-        if (!_members.Add(fingerprint))
+        if (!_labels.TryAdd(point, purchased))
             return;
-        _order.Enqueue(fingerprint);
+        _order.Enqueue(point);
         if (_order.Count > _capacity)
-            _members.Remove(_order.Dequeue());
+            _labels.Remove(_order.Dequeue());
     }
 
-    public ulong[] OldestFirst() => [.. _order];
+    public (ulong[] Points, bool[] Purchased) OldestFirst() => ([.. _order], [.. _order.Select(p => _labels[p])]);
 }
