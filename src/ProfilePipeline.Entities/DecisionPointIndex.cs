@@ -11,17 +11,37 @@ namespace ProfilePipeline.Entities;
 /// <see cref="Closed"/> (labelled and handed to the learner, or dropped).
 /// </summary>
 public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenDecisionPoint> Opened, ImmutableArray<string> Purchased,
-    ImmutableArray<string> Closed) : IWithPartition;
+    ImmutableArray<string> Closed) : IWithPartition
+{
+    /// <summary>
+    /// The same changes in messages of at most <paramref name="maxEntries"/> entries each, in order (opened, then
+    /// marked, then closed); applied one after the other they change the index as this one does. A point is in at most
+    /// one of the three, and a mark is of a point opened before.
+    /// </summary>
+    public IEnumerable<UpdateDecisionPoints> InPieces(int maxEntries = IndexMessageLimits.MaxEntries) =>
+        Opened.Chunk(maxEntries).Select(opened => new UpdateDecisionPoints(Partition, [.. opened], [], []))
+            .Concat(Purchased.Chunk(maxEntries).Select(marked => new UpdateDecisionPoints(Partition, [], [.. marked], [])))
+            .Concat(Closed.Chunk(maxEntries).Select(closed => new UpdateDecisionPoints(Partition, [], [], [.. closed])));
+}
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateDecisionPoints"/>.</summary>
 public sealed record DecisionPointsUpdated(string Partition, ImmutableArray<OpenDecisionPoint> Opened, ImmutableArray<string> Purchased,
     ImmutableArray<string> Closed);
 
-/// <summary>Ask for the partition's open decision points; replied to with <see cref="PartitionDecisionPoints"/>.</summary>
-public sealed record GetDecisionPoints(string Partition) : IWithPartition;
+/// <summary>
+/// Ask for a page of the partition's open decision points, those after event id <see cref="After"/> (from the first
+/// when null); replied to with <see cref="PartitionDecisionPoints"/>.
+/// </summary>
+public sealed record GetDecisionPoints(string Partition, string? After = null) : IWithPartition;
 
-/// <summary>The open decision points of a partition, as the reply to <see cref="GetDecisionPoints"/> and as the index's snapshot.</summary>
-public sealed record PartitionDecisionPoints(string Partition, ImmutableArray<OpenDecisionPoint> Points);
+/// <summary>
+/// Open decision points of a partition: a page of them as the reply to <see cref="GetDecisionPoints"/>, with the event
+/// id to ask after for the next page (<see cref="Next"/>, null on the last); all of them as the index's snapshot.
+/// </summary>
+public sealed record PartitionDecisionPoints(string Partition, ImmutableArray<OpenDecisionPoint> Points)
+{
+    public string? Next { get; init; }
+}
 
 /// <summary>The persisted marker of a purge of decision points (users removed for good, by name nowhere).</summary>
 public sealed record DecisionPointsPurged(string Partition, int Count);
@@ -38,6 +58,7 @@ public sealed record DecisionPointsPurged(string Partition, int Count);
 public sealed class DecisionPointIndexActor : PartitionIndexActor
 {
     private readonly Dictionary<string, OpenDecisionPoint> _points = new(StringComparer.Ordinal);
+    private readonly IndexPages<OpenDecisionPoint> _pages = new(open => open.Point.EventId);
 
     public static Props Props(string partition, int snapshotEvery, bool followErasures) =>
         Akka.Actor.Props.Create(() => new DecisionPointIndexActor(partition, snapshotEvery, followErasures));
@@ -55,6 +76,7 @@ public sealed class DecisionPointIndexActor : PartitionIndexActor
         switch (message)
         {
             case SnapshotOffer { Snapshot: PartitionDecisionPoints snapshot }:
+                _pages.Changed();
                 _points.Clear();
                 foreach (var open in snapshot.Points)
                     _points[open.Point.EventId] = open;
@@ -78,8 +100,9 @@ public sealed class DecisionPointIndexActor : PartitionIndexActor
                     SnapshotWhenDue();
                 });
                 return true;
-            case GetDecisionPoints:
-                Sender.Tell(new PartitionDecisionPoints(Partition, [.. _points.Values]));
+            case GetDecisionPoints get:
+                var (page, next) = _pages.After(get.After, _points.Values);
+                Sender.Tell(new PartitionDecisionPoints(Partition, page) { Next = next });
                 return true;
             default:
                 return false;
@@ -91,6 +114,7 @@ public sealed class DecisionPointIndexActor : PartitionIndexActor
         var users = userIds.ToHashSet(StringComparer.Ordinal);
         var theirs = _points.Values.Where(p => users.Contains(p.Point.UserId)).Select(p => p.Point.EventId).ToList();
         theirs.ForEach(id => _points.Remove(id));
+        _pages.Changed();
         return theirs.Count;
     }
 
@@ -109,6 +133,7 @@ public sealed class DecisionPointIndexActor : PartitionIndexActor
         }
         foreach (var id in updated.Closed)
             _points.Remove(id);
+        _pages.Changed();
         CountEntry();
     }
 }

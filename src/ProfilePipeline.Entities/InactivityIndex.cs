@@ -32,7 +32,17 @@ public sealed record ArmedTimer(string UserId, long LastActivity)
 /// committed); read from before it, the users are given back marked and their decisions are published again.
 /// </summary>
 public sealed record UpdateTimers(string Partition, ImmutableArray<ArmedTimer> Armed, ImmutableArray<string> Marked, ImmutableArray<string> Flagged,
-    long RideOffset) : IWithPartition;
+    long RideOffset) : IWithPartition
+{
+    /// <summary>
+    /// The same changes in messages of at most <paramref name="maxEntries"/> entries each, in order (armed, then marked,
+    /// then flagged); applied one after the other, in that order, they change the index as this one does.
+    /// </summary>
+    public IEnumerable<UpdateTimers> InPieces(int maxEntries = IndexMessageLimits.MaxEntries) =>
+        Armed.Chunk(maxEntries).Select(armed => new UpdateTimers(Partition, [.. armed], [], [], RideOffset))
+            .Concat(Marked.Chunk(maxEntries).Select(marked => new UpdateTimers(Partition, [], [.. marked], [], RideOffset)))
+            .Concat(Flagged.Chunk(maxEntries).Select(flagged => new UpdateTimers(Partition, [], [], [.. flagged], RideOffset)));
+}
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateTimers"/>.</summary>
 public sealed record TimersUpdated(string Partition, ImmutableArray<ArmedTimer> Armed, ImmutableArray<string> Marked, ImmutableArray<string> Flagged,
@@ -44,9 +54,13 @@ public sealed record DisarmTimers(string Partition, ImmutableArray<string> UserI
 /// <summary>
 /// Ask for the timers of the partition, which is read from <see cref="StartOffset"/> on (everything before it is
 /// checkpointed or committed): marks before it are settled (a flagged user is dropped), and the rest is replied
-/// with <see cref="PartitionTimers"/>.
+/// with <see cref="PartitionTimers"/>, a page at a time: the first page (<see cref="After"/> null) settles, the next
+/// ones are of the users after <see cref="After"/>.
 /// </summary>
-public sealed record GetPartitionTimers(string Partition, long StartOffset) : IWithPartition;
+public sealed record GetPartitionTimers(string Partition, long StartOffset) : IWithPartition
+{
+    public string? After { get; init; }
+}
 
 /// <summary>The persisted fact that the partition was read from <see cref="StartOffset"/> on; it names no user.</summary>
 public sealed record PublicationsSettled(string Partition, long StartOffset);
@@ -54,8 +68,14 @@ public sealed record PublicationsSettled(string Partition, long StartOffset);
 /// <summary>The persisted marker of a purge (users removed for good, by name nowhere); the snapshot after it holds the rest.</summary>
 public sealed record TimersPurged(string Partition, int Count);
 
-/// <summary>The timers of a partition, as the reply to <see cref="GetPartitionTimers"/> and as the index's snapshot.</summary>
-public sealed record PartitionTimers(string Partition, ImmutableArray<ArmedTimer> Timers);
+/// <summary>
+/// Timers of a partition: a page of them as the reply to <see cref="GetPartitionTimers"/>, with the user to ask after
+/// for the next page (<see cref="Next"/>, null on the last); all of them as the index's snapshot.
+/// </summary>
+public sealed record PartitionTimers(string Partition, ImmutableArray<ArmedTimer> Timers)
+{
+    public string? Next { get; init; }
+}
 
 /// <summary>
 /// The durable index of inactivity timers of one input partition (a Kafka topic partition, or a file or generator
@@ -73,6 +93,7 @@ public sealed record PartitionTimers(string Partition, ImmutableArray<ArmedTimer
 public sealed class InactivityIndexActor : PartitionIndexActor
 {
     private readonly Dictionary<string, ArmedTimer> _timers = new(StringComparer.Ordinal);
+    private readonly IndexPages<ArmedTimer> _pages = new(timer => timer.UserId);
 
     public static Props Props(string partition, int snapshotEvery, bool followErasures) =>
         Akka.Actor.Props.Create(() => new InactivityIndexActor(partition, snapshotEvery, followErasures));
@@ -90,6 +111,7 @@ public sealed class InactivityIndexActor : PartitionIndexActor
         switch (message)
         {
             case SnapshotOffer { Snapshot: PartitionTimers snapshot }:
+                _pages.Changed();
                 _timers.Clear();
                 foreach (var timer in snapshot.Timers)
                     _timers[timer.UserId] = timer;
@@ -116,12 +138,15 @@ public sealed class InactivityIndexActor : PartitionIndexActor
                     SnapshotWhenDue();
                 });
                 return true;
+            case GetPartitionTimers { After: { } after }:
+                Sender.Tell(Page(after));
+                return true;
             case GetPartitionTimers get:
                 var askedBy = Sender;
                 Persist(new PublicationsSettled(Partition, get.StartOffset), settled =>
                 {
                     Apply(settled);
-                    askedBy.Tell(new PartitionTimers(Partition, [.. _timers.Values]));
+                    askedBy.Tell(Page(null));
                     SnapshotWhenDue();
                 });
                 return true;
@@ -133,7 +158,17 @@ public sealed class InactivityIndexActor : PartitionIndexActor
         }
     }
 
-    protected override int Forget(IReadOnlyCollection<string> userIds) => userIds.Count(_timers.Remove);
+    protected override int Forget(IReadOnlyCollection<string> userIds)
+    {
+        _pages.Changed();
+        return userIds.Count(_timers.Remove);
+    }
+
+    private PartitionTimers Page(string? after)
+    {
+        var (page, next) = _pages.After(after, _timers.Values);
+        return new PartitionTimers(Partition, page) { Next = next };
+    }
 
     protected override object PurgeMarker(int removed) => new TimersPurged(Partition, removed);
 
@@ -154,6 +189,7 @@ public sealed class InactivityIndexActor : PartitionIndexActor
             Mark(user, updated.RideOffset, flagged: false);
         foreach (var user in updated.Flagged)
             Mark(user, updated.RideOffset, flagged: true);
+        _pages.Changed();
         CountEntry();
     }
 
@@ -172,6 +208,7 @@ public sealed class InactivityIndexActor : PartitionIndexActor
             else
                 _timers[timer.UserId] = timer with { PublishedWith = null };
         }
+        _pages.Changed();
         CountEntry();
     }
 }

@@ -27,4 +27,27 @@ public sealed record AskPolicy(TimeSpan Timeout, int Attempts)
             }
         }
     }
+
+    /// <summary>
+    /// Reads a paged answer whole: asks for the first page, then for the page after the key each page names as its
+    /// next, until a page names none. Keys must grow, so the reading ends.
+    /// </summary>
+    /// <param name="pageAfter">The request for the page after a key (the first page for null).</param>
+    /// <param name="read">A page's entries and the key to ask after next.</param>
+    public async Task<List<TEntry>> AskPagesAsync<TPage, TEntry>(IActorRef actor, Func<string?, object> pageAfter,
+        Func<TPage, (IEnumerable<TEntry> Entries, string? Next)> read, Action retried)
+    {
+        var all = new List<TEntry>();
+        string? after = null;
+        while (true)
+        {
+            var (entries, next) = read(await AskAsync<TPage>(actor, pageAfter(after), retried).ConfigureAwait(false));
+            all.AddRange(entries);
+            if (next is null)
+                return all;
+            if (after is not null && string.CompareOrdinal(next, after) <= 0)
+                throw new InvalidOperationException($"{actor.Path} gave pages out of order: '{next}' after '{after}'");
+            after = next;
+        }
+    }
 }

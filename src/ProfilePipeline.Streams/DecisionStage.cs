@@ -105,7 +105,7 @@ public static class DecisionStage
             var flags = await QuietUsersToFlagAsync(_timers.Advance(), batch, before).ConfigureAwait(false);
             // Persisted before anything is decided, and so before the batch moves on (before any of its offsets is committed):
             // a restart finds every timer, and the users whose decisions a crash may cut from the outputs.
-            await Task.WhenAll(before.Updates(batch).Select(u => AskAsync<TimersUpdated>(actors.TimerIndex, u))).ConfigureAwait(false);
+            await Task.WhenAll(before.Updates(batch).Select(WriteAsync)).ConfigureAwait(false);
 
             var updateReplies = updates.Select(u => DecideAsync(u.Profile, null, u.Holding, u.Profile.Features.AsOf, batch[u.Index].Position.Offset)).ToList();
             var flagReplies = flags.Select(f => DecideAsync(f.Profile, f.Version, f.Holding, f.User.DetectedAt, f.Ride)).ToList();
@@ -150,9 +150,16 @@ public static class DecisionStage
                 flagged++;
             }
             // Flagged users need no timer: marked so, they are dropped once their flag's record is durable.
-            await Task.WhenAll(after.Updates(batch).Select(u => AskAsync<TimersUpdated>(actors.TimerIndex, u))).ConfigureAwait(false);
+            await Task.WhenAll(after.Updates(batch).Select(WriteAsync)).ConfigureAwait(false);
             metrics.RecordDecisions(flagged, decided, _timers.Tracked, capped);
             return batch;
+        }
+
+        /// <summary>A partition's changes, in pieces that cross nodes, one after the other (each piece's order matters).</summary>
+        private async Task WriteAsync(UpdateTimers update)
+        {
+            foreach (var piece in update.InPieces())
+                await AskAsync<TimersUpdated>(actors.TimerIndex, piece).ConfigureAwait(false);
         }
 
         private void Touch(string userId, string partition, long eventTime, IndexChanges changes)
@@ -183,11 +190,13 @@ public static class DecisionStage
             // The first record of each partition new to this run (taken first: republishing changes the batch's records).
             foreach (var (partition, start) in _loadedPartitions.TakeNew(batch))
             {
-                var stored = await AskAsync<PartitionTimers>(actors.TimerIndex, new GetPartitionTimers(partition, start)).ConfigureAwait(false);
-                foreach (var timer in stored.Timers.Where(t => !t.Flagged))
+                var stored = await settings.Asks.AskPagesAsync<PartitionTimers, ArmedTimer>(actors.TimerIndex,
+                    after => new GetPartitionTimers(partition, start) { After = after }, page => (page.Timers, page.Next),
+                    metrics.RecordStageAskRetried).ConfigureAwait(false);
+                foreach (var timer in stored.Where(t => !t.Flagged))
                     _timers.Arm(timer.UserId, partition, timer.LastActivity);
-                metrics.RecordTimersRestored(stored.Timers.Count(t => !t.Flagged));
-                var again = await Task.WhenAll(stored.Timers.Where(t => t.PublishedWith >= start)
+                metrics.RecordTimersRestored(stored.Count(t => !t.Flagged));
+                var again = await Task.WhenAll(stored.Where(t => t.PublishedWith >= start)
                     .Select(t => AskAsync<DecisionsSince>(actors.Profiles, new GetDecisionsSince(t.UserId, start)))).ConfigureAwait(false);
                 foreach (var since in again)
                     Republish(batch, partition, since, changes, decided);

@@ -67,8 +67,9 @@ public static class LabelStage
         {
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
-                var stored = await AskAsync<PartitionDecisionPoints>(new GetDecisionPoints(partition)).ConfigureAwait(false);
-                metrics.RecordDecisionPointsRestored(stored.Points.Count(open => _tracker.Restore(open, partition)));
+                var stored = await settings.Asks.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(settings.PointIndex,
+                    after => new GetDecisionPoints(partition, after), page => (page.Points, page.Next), metrics.RecordStageAskRetried).ConfigureAwait(false);
+                metrics.RecordDecisionPointsRestored(stored.Count(open => _tracker.Restore(open, partition)));
             }
             var released = new List<LabeledExample>();
             var taken = 0;
@@ -105,8 +106,9 @@ public static class LabelStage
         {
             await previous.ConfigureAwait(false);
             await delivered.ConfigureAwait(false);
-            await Task.WhenAll(changes.Select(c => AskAsync<DecisionPointsUpdated>(
-                new UpdateDecisionPoints(c.Partition, [.. c.Opened], [.. c.Purchased], [.. c.Closed])))).ConfigureAwait(false);
+            // In pieces that cross nodes; a batch's pieces are independent of each other, so they may be written at once.
+            await Task.WhenAll(changes.SelectMany(c => new UpdateDecisionPoints(c.Partition, [.. c.Opened], [.. c.Purchased], [.. c.Closed]).InPieces())
+                .Select(AskAsync<DecisionPointsUpdated>)).ConfigureAwait(false);
         }
 
         /// <summary>Reading the index and applying the same changes again both give the same answer when asked again.</summary>
