@@ -17,4 +17,7 @@ public interface IKafkaControl
 
     /// <summary>Lag per assigned partition (high watermark minus committed position), as last seen by the poll thread.</summary>
     IReadOnlyDictionary<string, long> Lag { get; }
+
+    /// <summary>The partitions this consumer gave up in rebalances, once every record of theirs handed on was processed (or they were lost).</summary>
+    PartitionRevocations Revocations { get; }
 }

@@ -22,7 +22,8 @@ public static class SummaryPrinter
         {
             console.WriteLine($"  decision points   {metrics.DecisionPoints:N0} taken; {metrics.LabelsReleased:N0} labelled ({metrics.PositiveLabels:N0} purchases), "
                               + $"{metrics.OpenDecisionPoints:N0} still open, {metrics.DecisionPointsUnlabelled:N0} unlabelled"
-                              + (metrics.DecisionPointsRestored > 0 ? $"; {metrics.DecisionPointsRestored:N0} open points restored" : ""));
+                              + (metrics.DecisionPointsRestored > 0 ? $"; {metrics.DecisionPointsRestored:N0} open points restored" : "")
+                              + (metrics.DecisionPointsHandedOver > 0 ? $"; {metrics.DecisionPointsHandedOver:N0} handed over in rebalances" : ""));
         }
         if (learner is not null)
         {

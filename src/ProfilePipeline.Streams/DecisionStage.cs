@@ -6,6 +6,7 @@ using ProfilePipeline.Domain.Decisions;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Entities;
+using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
 
@@ -43,14 +44,15 @@ public sealed record DecisionActors(IActorRef Profiles, IActorRef TimerIndex);
 public static class DecisionStage
 {
     public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score,
-        PipelineMetrics metrics, int maxBatch = 500) =>
+        PipelineMetrics metrics, PartitionRevocations? revocations = null, int maxBatch = 500) =>
         Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
-            .SelectAsync(1, new Decider(settings, actors, score, metrics).DecideAsync)
+            .SelectAsync(1, new Decider(settings, actors, score, metrics, revocations?.NewReader()).DecideAsync)
             .SelectMany(batch => batch);
 
     /// <summary>The stage's state for one graph run: the timers in memory and the partitions loaded from their index.</summary>
-    private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics)
+    private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics,
+        PartitionRevocations.Reader? revocations)
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
         private readonly RuleBook _rules = new(settings.Rules);
@@ -86,28 +88,34 @@ public static class DecisionStage
         {
             var before = new IndexChanges();
             var decided = new List<ProfileAction>();
+            foreach (var partition in revocations?.TakeNew() ?? [])
+            {
+                // Given up in a rebalance: its new owner flags its users from the partition's index. Loaded again if it comes back.
+                _timers.Forget(partition);
+                _loadedPartitions.Forget(partition);
+            }
             await LoadPartitionsAsync(batch, before, decided).ConfigureAwait(false);
             var updates = new List<(int Index, ScoredProfile Profile, ImmutableArray<DecisionRule> Holding)>();
             for (var i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
                 if (item.Outcome == EventOutcome.Applied && item.Event is { } e)
-                    Touch(e.UserId, item.Position.SourceId, e.Timestamp, before);
+                    Touch(e.UserId, item.Input.SourceId, e.Timestamp, before);
                 if (item.Profile is not { } profile)
                     continue;
-                Touch(profile.Features.UserId, item.Position.SourceId, profile.Features.AsOf, before);
+                Touch(profile.Features.UserId, item.Input.SourceId, profile.Features.AsOf, before);
                 var holding = _rules.Holding(profile, RuleTrigger.Update);
                 if (holding.IsEmpty)
                     continue;
                 updates.Add((i, profile, holding));
-                before.Mark(item.Position.SourceId, profile.Features.UserId);
+                before.Mark(item.Input.SourceId, profile.Features.UserId);
             }
             var flags = await QuietUsersToFlagAsync(_timers.Advance(), batch, before).ConfigureAwait(false);
             // Persisted before anything is decided, and so before the batch moves on (before any of its offsets is committed):
             // a restart finds every timer, and the users whose decisions a crash may cut from the outputs.
             await Task.WhenAll(before.Updates(batch).Select(WriteAsync)).ConfigureAwait(false);
 
-            var updateReplies = updates.Select(u => DecideAsync(u.Profile, null, u.Holding, u.Profile.Features.AsOf, batch[u.Index].Position.Offset)).ToList();
+            var updateReplies = updates.Select(u => DecideAsync(u.Profile, null, u.Holding, u.Profile.Features.AsOf, batch[u.Index].Input.Offset)).ToList();
             var flagReplies = flags.Select(f => DecideAsync(f.Profile, f.Version, f.Holding, f.User.DetectedAt, f.Ride)).ToList();
             long capped = 0;
             for (var u = 0; u < updates.Count; u++)
@@ -170,11 +178,11 @@ public static class DecisionStage
 
         /// <summary>The record of the batch a partition's flags ride on: its last one of the partition, else the batch's last.</summary>
         private static int Carrier(List<PipelineItem> batch, string partition) =>
-            batch.FindLastIndex(item => item.Position.SourceId == partition) is var last and >= 0 ? last : batch.Count - 1;
+            batch.FindLastIndex(item => item.Input.SourceId == partition) is var last and >= 0 ? last : batch.Count - 1;
 
         /// <summary>The offset in <paramref name="partition"/> that the batch's decisions for it are durable with; unknown (never) without a record of it.</summary>
         private static long RideOffset(List<PipelineItem> batch, string partition) =>
-            batch[Carrier(batch, partition)].Position is var carrier && carrier.SourceId == partition ? carrier.Offset : long.MaxValue;
+            batch[Carrier(batch, partition)].Input is var carrier && carrier.SourceId == partition ? carrier.Offset : long.MaxValue;
 
         /// <summary>The user's current profile, scored now and flagged inactive as noticed at watermark <paramref name="at"/>.</summary>
         private ScoredProfile FlaggedAt(ProfileFeatures features, long at) =>

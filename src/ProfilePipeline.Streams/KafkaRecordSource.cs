@@ -11,7 +11,8 @@ namespace ProfilePipeline.Streams;
 /// <summary>
 /// Behaviour events from a Kafka topic (canonical JSON values). A record's position is its topic-partition and
 /// offset, unless it carries origin headers (<see cref="OriginHeaders"/>) written by `produce`: then it is the
-/// position in the original file, so that loading the same file twice never counts an event twice.
+/// position in the original file, so that loading the same file twice never counts an event twice. Its input is
+/// always its topic-partition and offset.
 /// </summary>
 public static class KafkaRecordSource
 {
@@ -25,8 +26,9 @@ public static class KafkaRecordSource
 
     public static PipelineItem ToItem(KafkaRecord record, IRecordFormat format, int maxPayloadBytes)
     {
-        var position = OriginHeaders.Read(record.Headers) ?? new SourcePosition($"kafka:{record.Topic}/{record.Partition}", record.Offset);
-        var item = new PipelineItem(position, Stopwatch.GetTimestamp()) { KafkaOffset = record.Committable };
+        var input = new SourcePosition(PartitionRevocations.InputName(record.Topic, record.Partition), record.Offset);
+        var position = OriginHeaders.Read(record.Headers) ?? input;
+        var item = new PipelineItem(position, Stopwatch.GetTimestamp()) { Input = input, KafkaOffset = record.Committable };
         RawBehavior raw;
         if (record.Value is null)
             raw = RawBehavior.Unreadable(position, "", "the record has no value");

@@ -4,6 +4,7 @@ using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities;
+using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
 
@@ -42,9 +43,11 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 public static class LabelStage
 {
     /// <param name="inFlight">Batches whose writes (the learner's and the index's) may be under way at once.</param>
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, int maxBatch = 2000, int inFlight = 8)
+    /// <param name="revocations">Partitions the input gives up in rebalances: their open points are let go, for their new owner.</param>
+    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations? revocations = null,
+        int maxBatch = 2000, int inFlight = 8)
     {
-        var labeller = new Labeller(settings, metrics);
+        var labeller = new Labeller(settings, metrics, revocations?.NewReader());
         return Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
             .SelectAsync(1, labeller.FollowAsync)
@@ -56,7 +59,7 @@ public static class LabelStage
     private sealed record Followed(List<PipelineItem> Batch, List<LabeledExample> Released, IReadOnlyList<OpenPointChanges> Changes);
 
     /// <summary>The stage's state for one graph run: the open points in memory, the partitions loaded from their index, the index writes under way.</summary>
-    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics)
+    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations.Reader? revocations)
     {
         private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true);
         private readonly PartitionsMet _loaded = new();
@@ -65,6 +68,12 @@ public static class LabelStage
         /// <summary>In stream order, one batch at a time: loads the partitions new to this run, then follows the batch in memory.</summary>
         public async Task<Followed> FollowAsync(List<PipelineItem> batch)
         {
+            foreach (var partition in revocations?.TakeNew() ?? [])
+            {
+                // Given up in a rebalance: its new owner restores and labels its open points. Loaded again if it comes back.
+                metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition));
+                _loaded.Forget(partition);
+            }
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
                 var stored = await settings.Asks.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(settings.PointIndex,
@@ -75,7 +84,7 @@ public static class LabelStage
             var taken = 0;
             foreach (var item in batch)
             {
-                if (item.DecisionPoint is { } point && _tracker.Add(point, item.Position.SourceId))
+                if (item.DecisionPoint is { } point && _tracker.Add(point, item.Input.SourceId))
                     taken++;
                 if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
                     _tracker.Observe(e.UserId, e.Type, e.Timestamp, released);

@@ -11,9 +11,12 @@ public sealed class PartitionsMet
         var met = new List<(string Partition, long Start)>();
         foreach (var item in batch)
         {
-            if (_met.Add(item.Position.SourceId))
-                met.Add((item.Position.SourceId, item.Position.Offset));
+            if (_met.Add(item.Input.SourceId))
+                met.Add((item.Input.SourceId, item.Input.Offset));
         }
         return met;
     }
+
+    /// <summary>The partition is no longer read here (given up in a rebalance): met anew if it comes back.</summary>
+    public void Forget(string partition) => _met.Remove(partition);
 }

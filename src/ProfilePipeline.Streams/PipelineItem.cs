@@ -14,6 +14,15 @@ namespace ProfilePipeline.Streams;
 /// </summary>
 public sealed record PipelineItem(SourcePosition Position, long EnteredAtTicks)
 {
+    /// <summary>
+    /// Where this node read the record: its input partition (a Kafka topic-partition, a file, a generator) and the
+    /// offset in it. Stages keep what they hold per partition by it (the durable indexes, the partitions met, the offsets
+    /// decisions ride on), as a partition is what a node owns and what moves in a rebalance. It differs from
+    /// <see cref="Position"/>, the event's identity for deduplication, only for a Kafka record that carries the position
+    /// in the file it was loaded from (origin headers, written by `produce`).
+    /// </summary>
+    public SourcePosition Input { get; init; } = Position;
+
     public RawBehavior? Raw { get; init; }
 
     /// <summary>For a record consumed from Kafka: the offset to commit once its outputs are published.</summary>

@@ -15,6 +15,7 @@ public sealed class PipelineMetrics
     private long _labelsReleased;
     private long _positiveLabels;
     private long _decisionPointsRestored;
+    private long _decisionPointsHandedOver;
     private long _decisionPointsUnlabelled;
     private long _openDecisionPoints;
     private long _duplicates;
@@ -69,6 +70,11 @@ public sealed class PipelineMetrics
     }
 
     internal void RecordDecisionPointsRestored(int points) => Interlocked.Add(ref _decisionPointsRestored, points);
+
+    /// <summary>Open decision points let go because their partition moved to another node in a rebalance (which restores and labels them).</summary>
+    public long DecisionPointsHandedOver => Interlocked.Read(ref _decisionPointsHandedOver);
+
+    internal void RecordDecisionPointsHandedOver(int points) => Interlocked.Add(ref _decisionPointsHandedOver, points);
 
     /// <summary>Users found inactive (an inactivity timer fired in event time) and flagged on the profile output.</summary>
     public long UsersFoundInactive => Interlocked.Read(ref _usersFoundInactive);

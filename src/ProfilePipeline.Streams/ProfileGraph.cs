@@ -4,6 +4,7 @@ using Akka.Streams;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
 
@@ -37,6 +38,12 @@ public sealed record ProfileGraphParts(
 
     /// <summary>The partitions' durable inactivity-timer indexes (the sharding region); needed when <see cref="Decisions"/> is on.</summary>
     public IActorRef? TimerIndex { get; init; }
+
+    /// <summary>
+    /// The partitions the input gave up in rebalances (a Kafka consumer's); the stages that hold state per partition let
+    /// go of it, for the partition's new owner. Null for an input that never gives a partition up (files, generator).
+    /// </summary>
+    public PartitionRevocations? Revocations { get; init; }
 
     /// <summary>A profile scored as the scoring stage would now: the serving model, the user's attributes, the serving segments.</summary>
     public ScoredProfile ScoreNow(Domain.Profile.ProfileFeatures features) =>
@@ -73,13 +80,14 @@ public static class ProfileGraph
             .Async()
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
             .Via(Passed(parts.Metrics, 1))
-            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics) : Flow.Create<PipelineItem>())
+            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Revocations) : Flow.Create<PipelineItem>())
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
             .Via(Passed(parts.Metrics, 3))
             .Via(parts.Decisions is { } decisions
                 ? DecisionStage.Create(decisions, new DecisionActors(parts.ShardRegion, parts.TimerIndex
-                    ?? throw new InvalidOperationException("the decision stage needs the inactivity-timer index")), parts.ScoreNow, parts.Metrics, settings.ScoreBatch)
+                    ?? throw new InvalidOperationException("the decision stage needs the inactivity-timer index")), parts.ScoreNow, parts.Metrics,
+                    parts.Revocations, settings.ScoreBatch)
                 : Flow.Create<PipelineItem>())
             .Via(Passed(parts.Metrics, 4))
             .Async()

@@ -88,6 +88,22 @@ public sealed class DecisionProperties
     }
 
     [Fact]
+    public void Timers_of_a_partition_given_up_never_fire_here_and_come_back_if_the_partition_does()
+    {
+        var tracker = new InactivityTracker(TimeSpan.FromHours(1), TimeSpan.Zero, 10);
+        tracker.Touch("a", "p0", Start);
+        tracker.Touch("b", "p1", Start);
+        Assert.Equal(1, tracker.Forget("p0"));
+        Assert.Equal(1, tracker.Tracked);
+        tracker.Touch("c", "p1", Start + 61 * Minute);
+        Assert.Equal(["b"], tracker.Advance().Select(q => q.UserId));
+
+        Assert.True(tracker.Arm("a", "p0", Start + 30 * Minute)); // the partition came back: restored from its index
+        tracker.Touch("c", "p1", Start + 91 * Minute);
+        Assert.Equal(["a"], tracker.Advance().Select(q => q.UserId));
+    }
+
+    [Fact]
     public void The_tracker_holds_at_most_its_user_limit_and_counts_the_rest()
     {
         var tracker = new InactivityTracker(TimeSpan.FromHours(1), TimeSpan.Zero, 2);

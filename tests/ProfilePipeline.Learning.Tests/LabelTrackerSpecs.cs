@@ -36,6 +36,28 @@ public sealed class LabelTrackerSpecs
     }
 
     [Fact]
+    public void Points_of_a_partition_given_up_are_never_labelled_here_nor_closed_and_come_back_when_restored()
+    {
+        var tracker = new LabelTracker(Horizon, Lateness, maxPending: 100, keepChanges: true);
+        var labelled = new List<LabeledExample>();
+        tracker.Add(Point("ann", 0), "p0");
+        tracker.Add(Point("bob", 0), "p1");
+        tracker.TakeChanges();
+
+        Assert.Equal(1, tracker.Forget("p0"));
+        Assert.Equal(1, tracker.Open);
+        tracker.Observe("ann", BehaviorType.Purchase, 10 * Minute, labelled); // read by the partition's new owner, not here
+        tracker.Observe("carl", BehaviorType.View, 40 * Minute, labelled);
+        Assert.Equal(["bob"], labelled.Select(l => l.Point.UserId));
+        Assert.Equal(["p1"], tracker.TakeChanges().Select(c => c.Partition)); // p0's point is not closed: its new owner labels it
+
+        Assert.True(tracker.Restore(new OpenDecisionPoint(Point("ann", 0), Purchased: true), "p0")); // the partition came back
+        labelled.Clear();
+        tracker.Observe("carl", BehaviorType.View, 41 * Minute, labelled);
+        Assert.Equal([("ann", true)], labelled.Select(l => (l.Point.UserId, l.Purchased)));
+    }
+
+    [Fact]
     public void A_point_older_than_the_closed_horizon_is_counted_too_late_and_too_many_open_points_drop_the_oldest()
     {
         var tracker = new LabelTracker(Horizon, Lateness, maxPending: 2);

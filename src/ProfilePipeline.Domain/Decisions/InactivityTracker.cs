@@ -73,6 +73,17 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
         return true;
     }
 
+    /// <summary>
+    /// Lets go of the timers of a partition no longer read here (it moved to another node, which restores them from the
+    /// partition's durable index); gives how many.
+    /// </summary>
+    public int Forget(string partition)
+    {
+        var theirs = _timers.Where(t => t.Value.Partition == partition).Select(t => t.Key).ToList();
+        theirs.ForEach(userId => _timers.Remove(userId)); // their deadlines are skipped when they come up
+        return theirs.Count;
+    }
+
     /// <summary>The users whose timer the watermark has passed, in the order of their deadlines; each is forgotten once reported.</summary>
     public IReadOnlyList<QuietUser> Advance()
     {
@@ -81,7 +92,9 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
         while (_deadlines.TryPeek(out var userId, out var deadline) && deadline <= watermark)
         {
             _deadlines.Dequeue();
-            var timer = _timers[userId];
+            if (!_timers.TryGetValue(userId, out var timer))
+                continue; // forgotten with its partition
+
             var actual = timer.LastActivity + _gap;
             if (actual > deadline)
             {

@@ -93,6 +93,25 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         return true;
     }
 
+    /// <summary>
+    /// Lets go of a partition's open points without labelling or closing them: the partition moved to another node,
+    /// which restores them from where they were made durable. Changes not yet taken stay. Gives how many were let go.
+    /// </summary>
+    public int Forget(string partition)
+    {
+        var forgotten = 0;
+        foreach (var (user, open) in _openByUser.ToList())
+        {
+            foreach (var pending in open.Where(p => p.Partition == partition))
+                pending.Resolved = true; // its entry in the deadline queue is skipped
+            forgotten += open.RemoveAll(p => p.Partition == partition);
+            if (open.Count == 0)
+                _openByUser.Remove(user);
+        }
+        Open -= forgotten;
+        return forgotten;
+    }
+
     /// <summary>Takes one event of the stream into account; labels that it releases are added to <paramref name="labelled"/>.</summary>
     /// <remarks>
     /// A purchase seen again (replayed after a restart) marks the same points again: harmless. A purchase at the very

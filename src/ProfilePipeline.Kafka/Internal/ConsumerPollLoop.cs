@@ -48,6 +48,8 @@ internal sealed class ConsumerPollLoop : IKafkaControl
 
     public IReadOnlyDictionary<string, long> Lag => _lag;
 
+    public PartitionRevocations Revocations { get; } = new();
+
     public Task Closed => _closed.Task;
 
     public void Start()
@@ -260,6 +262,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         _overflow.Clear();
         foreach (var record in keep)
             _overflow.Enqueue(record);
+        Revocations.Add(revoked.Select(p => PartitionRevocations.InputName(p.Topic, p.Partition.Value)));
         _log($"kafka consumer: revoked {string.Join(", ", revoked)}");
     }
 

@@ -113,6 +113,7 @@ public sealed class AdminEndpoint : IAsyncDisposable
             positiveLabels = metrics.PositiveLabels,
             openDecisionPoints = metrics.OpenDecisionPoints,
             decisionPointsRestored = metrics.DecisionPointsRestored,
+            decisionPointsHandedOver = metrics.DecisionPointsHandedOver,
             decisionPointsUnlabelled = metrics.DecisionPointsUnlabelled,
             deadLetters = metrics.DeadLetters,
             deadLettersByReason = metrics.DeadLettersByReason.ToDictionary(),

@@ -62,6 +62,8 @@ public static class PrometheusText
             "Silences not flagged: the user's entity did not answer, held none (erased), or had flagged that version already.", metrics.InactivityNotConfirmed);
         Counter(text, "profilepipeline_decision_points_restored_total", "Open decision points loaded from the partitions' durable indexes.",
             metrics.DecisionPointsRestored);
+        Counter(text, "profilepipeline_decision_points_handed_over_total",
+            "Open decision points let go because their partition moved to another node in a rebalance.", metrics.DecisionPointsHandedOver);
         Counter(text, "profilepipeline_decision_points_unlabelled_total",
             "Decision points never labelled: too many open (the oldest dropped), or taken after their horizon had closed.", metrics.DecisionPointsUnlabelled);
         Header(text, "profilepipeline_decision_points_open", "Decision points open on this node, waiting for the watermark to pass their horizon.", "gauge");
