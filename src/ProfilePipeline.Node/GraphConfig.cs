@@ -11,24 +11,35 @@ namespace ProfilePipeline.Node;
 public static class GraphConfig
 {
     /// <summary>The graph's parts for a node: the one place they are put together (run and bench both use it).</summary>
-    public static ProfileGraphParts Parts(Config config, Pseudonymizer pseudonymizer, SideData sideData, ClusterNode node, PipelineMetrics metrics) => new(
-        new BehaviorCleaner(pseudonymizer, Cleaner(config), () => DateTimeOffset.UtcNow),
-        sideData,
-        node.Profiles,
-        new ProfileScorer(Scoring(config)),
-        node.Models,
-        metrics)
+    public static ProfileGraphParts Parts(Config config, Pseudonymizer pseudonymizer, SideData sideData, ClusterNode node, PipelineMetrics metrics)
     {
-        Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points && node.DecisionPointIndex is { } pointIndex
-            ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints,
-                new Learning.LearnerLabelSink(learner, AskPolicy.Default, metrics.RecordStageAskRetried), pointIndex)
-            : null,
-        Decisions = DecisionConfig.From(config),
-        TimerIndex = node.TimerIndex,
-        Segments = node.Segmentation is { } segmentation && SegmentationConfig.From(config) is { } segments
-            ? new SegmentScoring(node.Segments, new Segments.SegmentSampleSink(segmentation), segments.SampleRate, 200)
-            : null,
-    };
+        var idle = IdlePartitionAfter(config);
+        return new ProfileGraphParts(
+            new BehaviorCleaner(pseudonymizer, Cleaner(config), () => DateTimeOffset.UtcNow),
+            sideData,
+            node.Profiles,
+            new ProfileScorer(Scoring(config)),
+            node.Models,
+            metrics)
+        {
+            Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points && node.DecisionPointIndex is { } pointIndex
+                ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints,
+                    new Learning.LearnerLabelSink(learner, AskPolicy.Default, metrics.RecordStageAskRetried), pointIndex) { IdlePartitionAfter = idle }
+                : null,
+            Decisions = DecisionConfig.From(config) is { } decisions ? decisions with { IdlePartitionAfter = idle } : null,
+            TimerIndex = node.TimerIndex,
+            Segments = node.Segmentation is { } segmentation && SegmentationConfig.From(config) is { } segments
+                ? new SegmentScoring(node.Segments, new Segments.SegmentSampleSink(segmentation), segments.SampleRate, 200)
+                : null,
+        };
+    }
+
+    /// <summary>How long a partition may go without a record before it stops holding the stream's event-time watermark back.</summary>
+    public static TimeSpan IdlePartitionAfter(Config config)
+    {
+        var idle = config.GetTimeSpan("profile-pipeline.graph.idle-partition-after", PartitionWatermarks.DefaultIdleAfter);
+        return idle > TimeSpan.Zero ? idle : throw new ConfigurationException("profile-pipeline.graph.idle-partition-after must be positive");
+    }
 
     public static ProfileGraphSettings Graph(Config config)
     {

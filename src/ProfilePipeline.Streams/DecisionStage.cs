@@ -3,6 +3,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Decisions;
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Scoring;
 using ProfilePipeline.Entities;
@@ -24,6 +25,9 @@ public sealed record DecisionSettings(
 {
     /// <summary>How the stage asks the users' entities and the partitions' timer indexes: again after a timeout, as they may be moving.</summary>
     public AskPolicy Asks { get; init; } = AskPolicy.Default;
+
+    /// <summary>A partition with no record for this long (processing time) stops holding the watermark back.</summary>
+    public TimeSpan IdlePartitionAfter { get; init; } = PartitionWatermarks.DefaultIdleAfter;
 }
 
 /// <summary>The actors the decision stage asks: the users' entities, and the partitions' durable timer indexes.</summary>
@@ -54,7 +58,7 @@ public static class DecisionStage
     private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics,
         PartitionRevocations.Reader? revocations)
     {
-        private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers);
+        private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers, settings.IdlePartitionAfter);
         private readonly RuleBook _rules = new(settings.Rules);
         private readonly PartitionsMet _loadedPartitions = new();
         private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
@@ -172,7 +176,7 @@ public static class DecisionStage
 
         private void Touch(string userId, string partition, long eventTime, IndexChanges changes)
         {
-            if (_timers.Touch(userId, partition, eventTime))
+            if (_timers.Touch(userId, partition, eventTime, Environment.TickCount64))
                 changes.Arm(partition, new ArmedTimer(userId, eventTime));
         }
 

@@ -1,6 +1,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Streams.Dsl;
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities;
@@ -24,6 +25,9 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 {
     /// <summary>How the stage asks the partitions' indexes: again after a timeout, as they may be moving.</summary>
     public AskPolicy Asks { get; init; } = AskPolicy.Default;
+
+    /// <summary>A partition with no record for this long (processing time) stops holding the watermark back.</summary>
+    public TimeSpan IdlePartitionAfter { get; init; } = PartitionWatermarks.DefaultIdleAfter;
 }
 
 /// <summary>
@@ -61,7 +65,8 @@ public static class LabelStage
     /// <summary>The stage's state for one graph run: the open points in memory, the partitions loaded from their index, the index writes under way.</summary>
     private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations.Reader? revocations)
     {
-        private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true);
+        private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true,
+            settings.IdlePartitionAfter);
         private readonly PartitionsMet _loaded = new();
         private Task _indexWrites = Task.CompletedTask;
 
@@ -82,12 +87,13 @@ public static class LabelStage
             }
             var released = new List<LabeledExample>();
             var taken = 0;
+            var now = Environment.TickCount64;
             foreach (var item in batch)
             {
                 if (item.DecisionPoint is { } point && _tracker.Add(point, item.Input.SourceId))
                     taken++;
                 if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
-                    _tracker.Observe(e.UserId, e.Type, e.Timestamp, released);
+                    _tracker.Observe(e.UserId, e.Type, e.Timestamp, released, item.Input.SourceId, now);
             }
             metrics.RecordLabels(taken, released, _tracker.Open, _tracker.Dropped + _tracker.TooLate);
             return new Followed(batch, released, _tracker.TakeChanges());

@@ -40,18 +40,21 @@ public sealed class DecisionProperties
             var newestOf = new Dictionary<string, long>();
             var pendingSince = new HashSet<string>(); // users touched since they were last reported
             var now = Start;
-            var newest = long.MinValue;
+            var newestOfPartition = new Dictionary<string, long>();
+            var watermark = long.MinValue;
             foreach (var (user, step) in updates)
             {
                 now += step * Minute;
                 var id = $"u{user}";
                 var at = now; // events of a user may come out of order; the timer keeps the newest
                 newestOf[id] = Math.Max(at, pendingSince.Contains(id) ? newestOf[id] : long.MinValue);
-                newest = Math.Max(newest, at);
-                var armed = tracker.Touch(id, $"p{user % 2}", at);
+                var partition = $"p{user % 2}";
+                newestOfPartition[partition] = Math.Max(at, newestOfPartition.GetValueOrDefault(partition, long.MinValue));
+                var armed = tracker.Touch(id, partition, at);
                 Assert.Equal(!pendingSince.Contains(id), armed); // a timer is armed (and to be persisted) exactly when the user had none
                 pendingSince.Add(id);
-                var watermark = newest - lateness;
+                // The time both partitions have reached (each holds it back), minus the lateness; it never goes back.
+                watermark = Math.Max(watermark, newestOfPartition.Values.Min() - lateness);
                 var reported = tracker.Advance();
                 // The oracle: every pending user whose newest event plus the gap the watermark has passed, and only those.
                 var expected = pendingSince.Where(u => newestOf[u] + gap <= watermark).OrderBy(u => u).ToList();
@@ -77,12 +80,12 @@ public sealed class DecisionProperties
         Assert.True(tracker.Arm("b", "p0", Start + 100 * Minute));
         Assert.Equal(long.MinValue, tracker.Watermark);
         Assert.False(tracker.Touch("b", "p0", Start + 179 * Minute));     // b had a timer: nothing new to persist
-        Assert.True(tracker.Touch("c", "p1", Start + 181 * Minute));
+        Assert.True(tracker.Touch("c", "p0", Start + 181 * Minute));
         Assert.Equal(["a"], tracker.Advance().Select(q => q.UserId));
         Assert.False(tracker.Arm("b", "p0", Start + 200 * Minute));       // the entity reported a newer activity
-        tracker.Touch("c", "p1", Start + 359 * Minute);
+        tracker.Touch("c", "p0", Start + 359 * Minute);
         Assert.Empty(tracker.Advance());
-        tracker.Touch("c", "p1", Start + 380 * Minute);
+        tracker.Touch("c", "p0", Start + 380 * Minute);
         var quiet = Assert.Single(tracker.Advance());
         Assert.Equal(("b", Start + 380 * Minute), (quiet.UserId, quiet.QuietSince));
     }

@@ -36,6 +36,19 @@ public sealed class LabelTrackerSpecs
     }
 
     [Fact]
+    public void A_partition_read_behind_another_finds_its_points_open_and_its_purchases_in_time()
+    {
+        var tracker = new LabelTracker(Horizon, Lateness, maxPending: 100);
+        var labelled = new List<LabeledExample>();
+        tracker.Observe("dora", BehaviorType.View, 0, labelled, "behind");
+        tracker.Observe("carl", BehaviorType.View, 10 * 60 * Minute, labelled, "ahead");
+        Assert.True(tracker.Add(Point("ann", 1 * Minute), "behind")); // ten hours behind the other partition, and not late
+        tracker.Observe("ann", BehaviorType.Purchase, 20 * Minute, labelled, "behind");
+        tracker.Observe("dora", BehaviorType.View, 40 * Minute, labelled, "behind");
+        Assert.Equal([("ann", true)], labelled.Select(l => (l.Point.UserId, l.Purchased)));
+    }
+
+    [Fact]
     public void Points_of_a_partition_given_up_are_never_labelled_here_nor_closed_and_come_back_when_restored()
     {
         var tracker = new LabelTracker(Horizon, Lateness, maxPending: 100, keepChanges: true);

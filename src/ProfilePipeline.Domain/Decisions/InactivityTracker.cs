@@ -1,3 +1,5 @@
+using ProfilePipeline.Domain.Events;
+
 namespace ProfilePipeline.Domain.Decisions;
 
 /// <summary>A user who went quiet, as the tracker saw them.</summary>
@@ -9,9 +11,10 @@ public sealed record QuietUser(string UserId, string Partition, long LastActivit
 
 /// <summary>
 /// Inactivity timers in event time. Every applied event of a user sets the user's timer to their newest event time
-/// plus <c>inactiveAfter</c>. The stream's watermark is the newest event time seen minus <c>lateness</c>; once it
-/// passes a user's timer and no newer event moved it, the user is reported, once per quiet period. Nothing from the
-/// quiet user is needed: other users' events move the watermark.
+/// plus <c>inactiveAfter</c>. The stream's watermark is the event time every partition read has reached, minus
+/// <c>lateness</c> (see <see cref="PartitionWatermarks"/>); once it passes a user's timer and no newer event moved it,
+/// the user is reported, once per quiet period. Nothing from the quiet user is needed: other users' events move the
+/// watermark.
 /// </summary>
 /// <remarks>
 /// Memory holds one entry per user with a pending timer (an id, a time and the partition), at most <c>maxUsers</c>;
@@ -19,13 +22,14 @@ public sealed record QuietUser(string UserId, string Partition, long LastActivit
 /// well: a timer moved by a newer event is re-queued lazily when its old deadline comes up. What is reported is only
 /// who and when: the caller asks the user's entity for the profile, which is the truth after a restart or a rebalance.
 /// </remarks>
-public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness, int maxUsers)
+/// <param name="idlePartitionAfter">A partition with no record for this long (processing time) stops holding the watermark back.</param>
+public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness, int maxUsers, TimeSpan? idlePartitionAfter = null)
 {
     private readonly long _gap = (long)inactiveAfter.TotalMilliseconds;
-    private readonly long _lateness = (long)lateness.TotalMilliseconds;
+    private readonly PartitionWatermarks _watermarks = new((long)lateness.TotalMilliseconds,
+        (long)(idlePartitionAfter ?? PartitionWatermarks.DefaultIdleAfter).TotalMilliseconds);
     private readonly Dictionary<string, Timer> _timers = new(StringComparer.Ordinal);
     private readonly PriorityQueue<string, long> _deadlines = new();
-    private long _newest = long.MinValue;
 
     private sealed class Timer(string partition, long lastActivity)
     {
@@ -33,8 +37,8 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
         public long LastActivity { get; set; } = lastActivity;
     }
 
-    /// <summary>The newest event time seen minus the allowed lateness (long.MinValue before any).</summary>
-    public long Watermark => _newest == long.MinValue ? long.MinValue : _newest - _lateness;
+    /// <summary>The event time every partition read (and not idle) has reached, minus the allowed lateness (long.MinValue before any).</summary>
+    public long Watermark => _watermarks.Current;
 
     /// <summary>Users with a pending timer.</summary>
     public int Tracked => _timers.Count;
@@ -46,9 +50,10 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
     /// An event of the user from <paramref name="partition"/> was applied at <paramref name="eventTime"/>: the timer
     /// moves, and the watermark may advance. True when the user had no timer: a timer was armed.
     /// </summary>
-    public bool Touch(string userId, string partition, long eventTime)
+    /// <param name="now">Processing time (ms, any steady clock), for telling idle partitions.</param>
+    public bool Touch(string userId, string partition, long eventTime, long now = 0)
     {
-        _newest = Math.Max(_newest, eventTime);
+        _watermarks.Observe(partition, eventTime, now);
         return Arm(userId, partition, eventTime);
     }
 
@@ -79,6 +84,7 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
     /// </summary>
     public int Forget(string partition)
     {
+        _watermarks.Forget(partition);
         var theirs = _timers.Where(t => t.Value.Partition == partition).Select(t => t.Key).ToList();
         theirs.ForEach(userId => _timers.Remove(userId)); // their deadlines are skipped when they come up
         return theirs.Count;

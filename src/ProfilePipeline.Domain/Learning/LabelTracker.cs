@@ -17,8 +17,9 @@ public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisi
 
 /// <summary>
 /// Resolves the labels of decision points in event time. A purchase by the user within the horizon after a point
-/// (strictly later, at most the horizon later) marks it positive; every point is released, positive or negative, once the watermark (the newest event time seen, minus
-/// the label lateness) passes its time plus the horizon. Releasing positives at once, on the purchase, would hand a
+/// (strictly later, at most the horizon later) marks it positive; every point is released, positive or negative, once
+/// the watermark passes its time plus the horizon: the event time every partition read has reached (see
+/// <see cref="PartitionWatermarks"/>), minus the label lateness. Releasing positives at once, on the purchase, would hand a
 /// learner the recent positives long before the recent negatives, and it would learn whatever tells recent decision
 /// points from old ones (on the Taobao slice that turned its AUC below 0.5). Bounded: past <c>maxPending</c> open points
 /// the oldest are dropped and counted, never guessed. Single-threaded.
@@ -30,7 +31,8 @@ public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisi
 /// already changes nothing.
 /// </remarks>
 /// <param name="keepChanges">Keep the changes for <see cref="TakeChanges"/> (off for a replay that keeps nothing).</param>
-public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending, bool keepChanges = false)
+/// <param name="idlePartitionAfter">A partition with no record for this long (processing time) stops holding the watermark back.</param>
+public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending, bool keepChanges = false, TimeSpan? idlePartitionAfter = null)
 {
     private sealed class Pending(DecisionPoint point, string partition, bool purchased)
     {
@@ -49,13 +51,17 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     }
 
     private readonly long _horizonMs = (long)horizon.TotalMilliseconds;
-    private readonly long _latenessMs = (long)allowedLateness.TotalMilliseconds;
+    private readonly PartitionWatermarks _watermarks = new((long)allowedLateness.TotalMilliseconds,
+        (long)(idlePartitionAfter ?? PartitionWatermarks.DefaultIdleAfter).TotalMilliseconds);
     private readonly Dictionary<string, List<Pending>> _openByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Pending, long> _byDeadline = new();
     private readonly Dictionary<string, Changes> _changes = new(StringComparer.Ordinal);
-    private long _newestEventTime = long.MinValue;
 
-    public long Watermark => _newestEventTime == long.MinValue ? long.MinValue : _newestEventTime - _latenessMs;
+    /// <summary>
+    /// The oldest of the newest event times of the partitions read (those not idle), minus the lateness; long.MinValue
+    /// before any event. Read from one partition: the newest event time seen minus the lateness.
+    /// </summary>
+    public long Watermark => _watermarks.Current;
 
     /// <summary>Open points, not yet labelled.</summary>
     public int Open { get; private set; }
@@ -99,6 +105,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     /// </summary>
     public int Forget(string partition)
     {
+        _watermarks.Forget(partition);
         var forgotten = 0;
         foreach (var (user, open) in _openByUser.ToList())
         {
@@ -118,7 +125,9 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     /// time of a point does not count: in stream order it may come before the point, and then it could be counted after
     /// a restart (replayed after the point was restored) and not without one.
     /// </remarks>
-    public void Observe(string userId, BehaviorType type, long eventTime, List<LabeledExample> labelled)
+    /// <param name="partition">The input partition of the event's record.</param>
+    /// <param name="now">Processing time (ms, any steady clock), for telling idle partitions.</param>
+    public void Observe(string userId, BehaviorType type, long eventTime, List<LabeledExample> labelled, string partition = "", long now = 0)
     {
         if (type == BehaviorType.Purchase && _openByUser.TryGetValue(userId, out var open))
         {
@@ -132,11 +141,8 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
                 }
             }
         }
-        if (eventTime > _newestEventTime)
-        {
-            _newestEventTime = eventTime;
+        if (_watermarks.Observe(partition, eventTime, now))
             Release(Watermark, labelled);
-        }
     }
 
     /// <summary>Releases every open point (the end of a finite input: no more purchases will come).</summary>

@@ -1,0 +1,69 @@
+namespace ProfilePipeline.Domain.Events;
+
+/// <summary>
+/// The event-time watermark of a stream read from several partitions, kept as a stream processor keeps it: the newest
+/// event time of each partition, and the watermark the oldest of them minus the allowed lateness. A partition read
+/// behind the others (a backfill that reads partitions at different paces, a partition just taken over in a rebalance)
+/// then does not find its own events late. A partition with no record for <c>idleAfterMs</c> of processing time stops
+/// holding the watermark back until its next record, so that a quiet partition does not stall it. The watermark never
+/// goes back. Single-threaded; processing time is passed in, so that the rule is testable.
+/// </summary>
+/// <remarks>Read from one partition, it is the newest event time seen minus the lateness.</remarks>
+public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
+{
+    /// <summary>How long a partition may go without a record before it stops holding the watermark back, unless configured.</summary>
+    public static readonly TimeSpan DefaultIdleAfter = TimeSpan.FromMinutes(5);
+
+    private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+
+    private sealed class Partition(long newest, long seenAt)
+    {
+        public long Newest { get; set; } = newest;
+        public long SeenAt { get; set; } = seenAt;
+    }
+
+    /// <summary>long.MinValue before any event.</summary>
+    public long Current { get; private set; } = long.MinValue;
+
+    /// <summary>Takes an event of <paramref name="partition"/> into account, at processing time <paramref name="now"/> (ms); true when the watermark moved.</summary>
+    public bool Observe(string partition, long eventTime, long now)
+    {
+        if (_partitions.TryGetValue(partition, out var seen))
+        {
+            var newer = eventTime > seen.Newest;
+            var wasIdle = now - seen.SeenAt > idleAfterMs;
+            seen.Newest = Math.Max(seen.Newest, eventTime);
+            seen.SeenAt = now;
+            if (!newer && !wasIdle)
+                return false; // nothing newer from a partition already counted: the watermark cannot move
+        }
+        else
+            _partitions[partition] = new Partition(eventTime, now);
+        return Advance(now);
+    }
+
+    /// <summary>
+    /// Lets go of a partition no longer read here (given up in a rebalance): it holds the watermark back no more, from
+    /// the next event on; the watermark does not go back.
+    /// </summary>
+    public void Forget(string partition) => _partitions.Remove(partition);
+
+    private bool Advance(long now)
+    {
+        var oldest = long.MaxValue;
+        var newest = long.MinValue;
+        foreach (var partition in _partitions.Values)
+        {
+            newest = Math.Max(newest, partition.Newest);
+            if (now - partition.SeenAt <= idleAfterMs)
+                oldest = Math.Min(oldest, partition.Newest);
+        }
+        if (newest == long.MinValue)
+            return false;
+        var candidate = (oldest == long.MaxValue ? newest : oldest) - latenessMs; // all idle: the newest holds
+        if (candidate <= Current)
+            return false;
+        Current = candidate;
+        return true;
+    }
+}

@@ -1,0 +1,81 @@
+using CsCheck;
+using ProfilePipeline.Domain.Events;
+
+namespace ProfilePipeline.Domain.Tests;
+
+/// <summary>The event-time watermark of a stream read from several partitions, against a model of it.</summary>
+public sealed class PartitionWatermarkProperties
+{
+    private const long Lateness = 5;
+    private const long IdleAfter = 100;
+
+    [Fact]
+    public void Read_from_one_partition_it_is_the_newest_event_time_minus_the_lateness()
+    {
+        Gen.Long[0, 1_000].Array[1, 200].Sample(times =>
+        {
+            var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
+            var newest = long.MinValue;
+            foreach (var time in times)
+            {
+                newest = Math.Max(newest, time);
+                watermarks.Observe("p", time, now: 0);
+                Assert.Equal(newest - Lateness, watermarks.Current);
+            }
+        });
+    }
+
+    [Fact]
+    public void Read_from_several_it_is_the_oldest_partitions_newest_time_minus_the_lateness_and_it_never_goes_back()
+    {
+        // Events of three partitions, each with a processing time; a partition is idle when it had no record for IdleAfter.
+        var events = Gen.Select(Gen.Int[0, 2], Gen.Long[0, 1_000], Gen.Long[0, 30]).Array[1, 200];
+        events.Sample(stream =>
+        {
+            var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
+            var newest = new Dictionary<string, (long Time, long SeenAt)>();
+            var now = 0L;
+            var model = long.MinValue;
+            foreach (var (p, time, elapsed) in stream)
+            {
+                now += elapsed;
+                var partition = "p" + p;
+                var before = newest.TryGetValue(partition, out var seen) ? seen : ((long Time, long SeenAt)?)null;
+                newest[partition] = (Math.Max(before?.Time ?? long.MinValue, time), now);
+                var moved = watermarks.Observe(partition, time, now);
+
+                // The model: recomputed whenever the partition's time grew, or it came back from idleness, or it is new.
+                if (before is not { } b || time > b.Time || now - b.SeenAt > IdleAfter)
+                {
+                    var active = newest.Values.Where(n => now - n.SeenAt <= IdleAfter).Select(n => n.Time).ToList();
+                    var candidate = (active.Count > 0 ? active.Min() : newest.Values.Max(n => n.Time)) - Lateness;
+                    Assert.Equal(candidate > model, moved);
+                    model = Math.Max(model, candidate);
+                }
+                else
+                    Assert.False(moved);
+                Assert.Equal(model, watermarks.Current);
+            }
+        });
+    }
+
+    [Fact]
+    public void A_lagging_partition_holds_the_watermark_until_it_goes_quiet_or_is_given_up()
+    {
+        var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
+        watermarks.Observe("slow", 100, now: 0);
+        watermarks.Observe("fast", 1_000, now: 0);
+        watermarks.Observe("fast", 2_000, now: 50);
+        Assert.Equal(100 - Lateness, watermarks.Current); // the slow partition's events are not late
+
+        watermarks.Observe("fast", 3_000, now: 151); // the slow one had no record for longer than IdleAfter
+        Assert.Equal(3_000 - Lateness, watermarks.Current);
+        watermarks.Observe("slow", 200, now: 160); // back, behind: it holds again, but the watermark does not go back
+        watermarks.Observe("fast", 3_500, now: 170);
+        Assert.Equal(3_000 - Lateness, watermarks.Current);
+
+        watermarks.Forget("slow"); // given up in a rebalance
+        watermarks.Observe("fast", 4_000, now: 180);
+        Assert.Equal(4_000 - Lateness, watermarks.Current);
+    }
+}
