@@ -1,22 +1,58 @@
 using System.Collections.Immutable;
+using ProfilePipeline.Domain.Learning;
 
 namespace ProfilePipeline.Entities;
 
 /// <summary>
-/// How many entries one message to or from a partition's index carries at most. An index may hold a great many; a
-/// message that crosses nodes must stay well under the remoting frame size (128,000 bytes by default), so a stage
-/// reads an index in pages and writes a large batch's changes in pieces. The limits are sized for the largest entry
-/// (a decision point with its features) with long ids, and checked by a serialization test.
+/// How large a message that may cross nodes gets. An index may hold a great many entries and a batch may change a great
+/// many; a message over the remoting frame size (128,000 bytes by default) is dropped by the transport. So a stage reads
+/// an index in pages of <see cref="PageEntries"/>, and writes a large batch's changes (or hands a large batch of labels
+/// to the learner) in pieces of at most <see cref="MaxBytes"/> by a generous estimate of their JSON. Checked over a real
+/// remote hop with long ids.
 /// </summary>
-public static class IndexMessageLimits
+public static class RemoteMessageLimits
 {
-    /// <summary>Entries (points, timers, or ids) in one message.</summary>
-    public const int MaxEntries = 128;
+    /// <summary>Entries (points or timers) in one page read from an index.</summary>
+    public const int PageEntries = 128;
+
+    /// <summary>Estimated bytes of the entries of one message: half the default frame size.</summary>
+    public const int MaxBytes = 64_000;
+
+    /// <summary>A generous estimate of a string's bytes in JSON: every UTF-8 byte escaped twice over, and the quotes.</summary>
+    public static int JsonBytes(string text) => 2 * System.Text.Encoding.UTF8.GetByteCount(text) + 4;
+
+    /// <summary>A generous estimate of a decision point's bytes in JSON: its ids, its kind and its features.</summary>
+    public static int JsonBytes(DecisionPoint point) =>
+        160 + 24 * point.Features.Length + JsonBytes(point.UserId) + JsonBytes(point.EventId) + JsonBytes(point.Kind);
+
+    /// <summary>
+    /// The entries in runs, in order, each within <paramref name="maxBytes"/> by <paramref name="bytesOf"/> (an entry
+    /// larger than that alone in its run).
+    /// </summary>
+    public static IEnumerable<List<T>> Pack<T>(IEnumerable<T> entries, Func<T, int> bytesOf, int maxBytes = MaxBytes)
+    {
+        var run = new List<T>();
+        var bytes = 0;
+        foreach (var entry in entries)
+        {
+            var size = bytesOf(entry);
+            if (run.Count > 0 && bytes + size > maxBytes)
+            {
+                yield return run;
+                run = [];
+                bytes = 0;
+            }
+            run.Add(entry);
+            bytes += size;
+        }
+        if (run.Count > 0)
+            yield return run;
+    }
 }
 
 /// <summary>
 /// An index's entries in pages, in the ordinal order of their keys: a page after the last key of the one before, up to
-/// <see cref="IndexMessageLimits.MaxEntries"/>. The ordered listing is built once and reused while nothing changes, so
+/// <see cref="RemoteMessageLimits.PageEntries"/>. The ordered listing is built once and reused while nothing changes, so
 /// reading a large index costs one sort rather than one per page. Single-threaded, as the actor that owns it.
 /// </summary>
 public sealed class IndexPages<T>(Func<T, string> keyOf)
@@ -28,13 +64,13 @@ public sealed class IndexPages<T>(Func<T, string> keyOf)
 
     /// <summary>
     /// The entries after <paramref name="after"/> (from the first when null), at most
-    /// <see cref="IndexMessageLimits.MaxEntries"/>, and the key to ask after for the next page (null on the last).
+    /// <see cref="RemoteMessageLimits.PageEntries"/>, and the key to ask after for the next page (null on the last).
     /// </summary>
     public (ImmutableArray<T> Entries, string? Next) After(string? after, IEnumerable<T> entries)
     {
         _listing ??= entries.OrderBy(keyOf, StringComparer.Ordinal).ToArray();
         var start = after is null ? 0 : FirstAfter(after);
-        var count = Math.Min(IndexMessageLimits.MaxEntries, _listing.Length - start);
+        var count = Math.Min(RemoteMessageLimits.PageEntries, _listing.Length - start);
         var page = ImmutableArray.Create(_listing, start, count);
         var next = start + count < _listing.Length ? keyOf(_listing[start + count - 1]) : null;
         return (page, next);

@@ -39,14 +39,14 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 /// Nothing is lost to a restart or a rebalance. Per batch, the released labels are delivered to the learner (which
 /// persists them) first; then the partition's durable index is told which points opened, which were marked purchased
 /// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). The
-/// tracker follows one batch at a time, while the writes of a few batches overlap, each batch's index changes after
-/// the previous batch's. A node loads a partition's open points when the first record of the partition comes by. A
+/// tracker follows one batch at a time; the writes are group commits: the batches followed while one write is under
+/// way go together in the next, each batch's index changes after the previous batch's. A node loads a partition's open points when the first record of the partition comes by. A
 /// crash between the two steps releases some labels again after the restart, which the learner recognises. A purchase replayed after a restart
 /// (already applied, so redelivered) marks its points again, in case its mark was not yet durable.
 /// </remarks>
 public static class LabelStage
 {
-    /// <param name="inFlight">Batches whose writes (the learner's and the index's) may be under way at once.</param>
+    /// <param name="inFlight">Batches waiting for their writes at once: one group commit under way, the others waiting for the next.</param>
     /// <param name="revocations">Partitions the input gives up in rebalances: their open points are let go, for their new owner.</param>
     public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations? revocations = null,
         int maxBatch = 2000, int inFlight = 8)
@@ -68,7 +68,10 @@ public static class LabelStage
         private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true,
             settings.IdlePartitionAfter);
         private readonly PartitionsMet _loaded = new();
-        private Task _indexWrites = Task.CompletedTask;
+        private readonly object _gate = new();
+        private List<(Followed Batch, TaskCompletionSource<Followed> Done)> _waiting = [];
+        private bool _writing;
+        private Exception? _failed;
 
         /// <summary>In stream order, one batch at a time: loads the partitions new to this run, then follows the batch in memory.</summary>
         public async Task<Followed> FollowAsync(List<PipelineItem> batch)
@@ -100,28 +103,73 @@ public static class LabelStage
         }
 
         /// <summary>
-        /// Delivers the batch's labels and then writes its changes, after the previous batch's changes (called in stream
-        /// order, so the chain is built in it); the batch moves on once both are done. Several batches' writes overlap.
+        /// Queues the batch for the next write; it moves on once its labels are delivered and its changes written. One
+        /// write is under way at a time, and the batches that come by meanwhile wait for the next one, which delivers all
+        /// their labels and writes all their changes at once (a group commit): under load, few large writes instead of
+        /// many small ones, and each batch's changes still land after the previous batch's.
         /// </summary>
         public Task<Followed> PersistAsync(Followed followed)
         {
-            var delivered = followed.Released.Count > 0 ? settings.Sink.DeliverAsync(followed.Released) : Task.CompletedTask;
-            _indexWrites = WriteAsync(_indexWrites, delivered, followed.Changes);
-            return WhenWritten(_indexWrites, followed);
+            var done = new TaskCompletionSource<Followed>(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
+            {
+                if (_failed is { } failure)
+                {
+                    done.SetException(failure);
+                    return done.Task;
+                }
+                _waiting.Add((followed, done));
+                if (_writing)
+                    return done.Task;
+                _writing = true;
+            }
+            _ = WriteWaitingAsync();
+            return done.Task;
         }
 
-        private static async Task<Followed> WhenWritten(Task written, Followed followed)
+        private async Task WriteWaitingAsync()
         {
-            await written.ConfigureAwait(false); // a failed write fails the stream
-            return followed;
+            while (true)
+            {
+                List<(Followed Batch, TaskCompletionSource<Followed> Done)> group;
+                lock (_gate)
+                {
+                    if (_waiting.Count == 0)
+                    {
+                        _writing = false;
+                        return;
+                    }
+                    (group, _waiting) = (_waiting, []);
+                }
+                try
+                {
+                    await WriteAsync(group.Select(g => g.Batch).ToList()).ConfigureAwait(false);
+                    group.ForEach(g => g.Done.SetResult(g.Batch));
+                }
+                catch (Exception e)
+                {
+                    // A failed write fails the stream: this group and every batch after it.
+                    lock (_gate)
+                    {
+                        _failed = e;
+                        group.AddRange(_waiting);
+                        _waiting.Clear();
+                        _writing = false;
+                    }
+                    group.ForEach(g => g.Done.SetException(e));
+                    return;
+                }
+            }
         }
 
-        /// <summary>Points are closed only once the learner holds their labels; each batch's changes after the previous batch's.</summary>
-        private async Task WriteAsync(Task previous, Task delivered, IReadOnlyList<OpenPointChanges> changes)
+        /// <summary>Points are closed only once the learner holds their labels: the labels are delivered first, then the changes written.</summary>
+        private async Task WriteAsync(List<Followed> batches)
         {
-            await previous.ConfigureAwait(false);
-            await delivered.ConfigureAwait(false);
-            // In pieces that cross nodes; a batch's pieces are independent of each other, so they may be written at once.
+            var labels = batches.SelectMany(b => b.Released).ToList();
+            if (labels.Count > 0)
+                await settings.Sink.DeliverAsync(labels).ConfigureAwait(false);
+            // In pieces that cross nodes; the pieces are independent of each other, so they may be written at once.
+            var changes = OpenPointChanges.Merge(batches.SelectMany(b => b.Changes));
             await Task.WhenAll(changes.SelectMany(c => new UpdateDecisionPoints(c.Partition, [.. c.Opened], [.. c.Purchased], [.. c.Closed]).InPieces())
                 .Select(AskAsync<DecisionPointsUpdated>)).ConfigureAwait(false);
         }

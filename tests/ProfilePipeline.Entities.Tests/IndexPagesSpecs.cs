@@ -10,7 +10,7 @@ public sealed class IndexPagesSpecs
         for (var page = 0; page < 1_000; page++)
         {
             var (entriesOfPage, next) = pages.After(after, entries());
-            Assert.True(entriesOfPage.Length <= IndexMessageLimits.MaxEntries);
+            Assert.True(entriesOfPage.Length <= RemoteMessageLimits.PageEntries);
             read.AddRange(entriesOfPage);
             if (next is null)
                 return read;

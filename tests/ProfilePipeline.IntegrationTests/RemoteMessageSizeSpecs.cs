@@ -86,7 +86,7 @@ public sealed class RemoteMessageSizeSpecs : IAsyncLifetime
 
         Assert.Equal(opened.Select(o => (o.Point.EventId, o.Purchased || marked.Contains(o.Point.EventId), o.Point.Features.Sum())).OrderBy(p => p.EventId, StringComparer.Ordinal),
             read.Select(o => (o.Point.EventId, o.Purchased, o.Point.Features.Sum())));
-        Assert.True(pages >= Count / IndexMessageLimits.MaxEntries, $"{pages} pages");
+        Assert.True(pages >= Count / RemoteMessageLimits.PageEntries, $"{pages} pages");
 
         foreach (var piece in new UpdateDecisionPoints(Partition, [], [], [.. opened.Select(o => o.Point.EventId)]).InPieces())
             await OneAsk.AskAsync<DecisionPointsUpdated>(index, piece, () => { });

@@ -13,7 +13,47 @@ public sealed record OpenDecisionPoint(DecisionPoint Point, bool Purchased);
 /// <see cref="Opened"/> (with what is known of them now), points of the earlier ones marked <see cref="Purchased"/>, and
 /// points <see cref="Closed"/> (labelled or dropped). A point opened and closed between two takes is in neither.
 /// </summary>
-public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisionPoint> Opened, IReadOnlyList<string> Purchased, IReadOnlyList<string> Closed);
+public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisionPoint> Opened, IReadOnlyList<string> Purchased, IReadOnlyList<string> Closed)
+{
+    /// <summary>
+    /// Changes taken one after the other, as one set per partition that changes a partition's open points as applying
+    /// them in order would (opened, then marked, then closed). A mark of a point opened among them is on the opened
+    /// point; a point opened and then closed among them is closed only. So several batches' changes go in one write.
+    /// </summary>
+    public static IReadOnlyList<OpenPointChanges> Merge(IEnumerable<OpenPointChanges> inOrder)
+    {
+        var merged = new Dictionary<string, (Dictionary<string, OpenDecisionPoint> Opened, HashSet<string> Purchased, HashSet<string> Closed)>(StringComparer.Ordinal);
+        var partitions = new List<string>();
+        foreach (var changes in inOrder)
+        {
+            if (!merged.TryGetValue(changes.Partition, out var m))
+            {
+                merged[changes.Partition] = m = (new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+                partitions.Add(changes.Partition);
+            }
+            foreach (var open in changes.Opened)
+            {
+                m.Opened[open.Point.EventId] = open;
+                m.Purchased.Remove(open.Point.EventId);
+                m.Closed.Remove(open.Point.EventId);
+            }
+            foreach (var id in changes.Purchased)
+            {
+                if (m.Opened.TryGetValue(id, out var open))
+                    m.Opened[id] = open with { Purchased = true };
+                else
+                    m.Purchased.Add(id);
+            }
+            foreach (var id in changes.Closed)
+            {
+                m.Opened.Remove(id);
+                m.Purchased.Remove(id);
+                m.Closed.Add(id);
+            }
+        }
+        return [.. partitions.Select(p => new OpenPointChanges(p, [.. merged[p].Opened.Values], [.. merged[p].Purchased], [.. merged[p].Closed]))];
+    }
+}
 
 /// <summary>
 /// Resolves the labels of decision points in event time. A purchase by the user within the horizon after a point

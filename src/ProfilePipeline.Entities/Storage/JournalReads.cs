@@ -41,7 +41,9 @@ public static class JournalReads
         var highest = (await ReadAsync(system, journal, persistenceId, 1, long.MaxValue, 0, timeout).ConfigureAwait(false)).HighestSequenceNr;
         if (highest == 0 || count <= 0)
             return new JournalRange(highest, []);
-        return await ReadAsync(system, journal, persistenceId, Math.Max(1, highest - count + 1), highest, count, timeout).ConfigureAwait(false);
+        // As of the first read: an entry written since is not among the entries, so it is not counted either.
+        var last = await ReadAsync(system, journal, persistenceId, Math.Max(1, highest - count + 1), highest, count, timeout).ConfigureAwait(false);
+        return last with { HighestSequenceNr = highest };
     }
 
     /// <summary>Every id with <paramref name="prefix"/>, page by page.</summary>
