@@ -50,13 +50,16 @@ public abstract record LearnerEvent;
 /// <summary>
 /// Everything an <see cref="OnlineLearner"/> knows, to be stored and restored exactly: the serving version and the
 /// candidate in shadow, the running standardisation, the training window, the shadow scores and the prequential
-/// metrics. Not the ML.NET parameters the next training would warm-start from (ML.NET builds them only in a fit): the
-/// first training after a restore starts from zero. The loss is convex, so it reaches the same optimum, in more iterations.
+/// metrics, and the last fit as ML.NET saves it, which the next training warm-starts from.
 /// </summary>
 public sealed record LearnerState(
     ModelVersion? Serving, ModelVersion? Candidate, int LastNumber, long LabelsSeen, long SinceTraining, StandardizerState Standardizer,
     float[][] WindowFeatures, bool[] WindowLabels, long[] WindowTimes, double[] ShadowCandidate, double[] ShadowServing, bool[] ShadowLabels,
-    MetricsState Metrics);
+    MetricsState Metrics)
+{
+    /// <summary>The last fit (ML.NET's saved model), null before any; a state stored before it was kept has none, and the next training starts from zero.</summary>
+    public byte[]? WarmStart { get; init; }
+}
 
 public sealed record ModelPromoted(ModelVersion Version) : LearnerEvent;
 
@@ -112,12 +115,16 @@ public sealed class OnlineLearner
         for (var i = 0; i < state.ShadowLabels.Length; i++)
             learner._shadow.Add((state.ShadowCandidate[i], state.ShadowServing[i], state.ShadowLabels[i]));
         learner._candidate = state.Candidate is { } candidate ? (candidate, candidate.ToModel()) : null;
+        learner._lastParameters = state.WarmStart is { } saved ? learner._trainer.Load(saved) : null;
         return learner;
     }
 
     public LearnerState State => new(CurrentVersion, _candidate?.Version, _lastNumber, LabelsSeen, _sinceTraining, _standardizer.State,
         [.. _window.Select(e => e.Raw)], [.. _window.Select(e => e.Label)], [.. _window.Select(e => e.At)],
-        [.. _shadow.Select(s => s.Candidate)], [.. _shadow.Select(s => s.Serving)], [.. _shadow.Select(s => s.Label)], Metrics.State);
+        [.. _shadow.Select(s => s.Candidate)], [.. _shadow.Select(s => s.Serving)], [.. _shadow.Select(s => s.Label)], Metrics.State)
+    {
+        WarmStart = _lastParameters is null ? null : _trainer.SaveLast(),
+    };
 
     /// <summary>The model that serves (and is evaluated); swapped only by promotion or rollback.</summary>
     public IPropensityModel Current { get; private set; }

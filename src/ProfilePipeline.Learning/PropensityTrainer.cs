@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
 using Microsoft.ML.Trainers;
 using ProfilePipeline.Domain.Learning;
@@ -20,6 +21,7 @@ public sealed class TrainingRow
 public sealed class PropensityTrainer(int seed = 1, float l2Regularization = 1f)
 {
     private readonly MLContext _ml = new(seed);
+    private (ITransformer Model, DataViewSchema Schema)? _last;
 
     public LinearBinaryModelParameters Fit(IReadOnlyList<TrainingRow> rows, LinearBinaryModelParameters? previous)
     {
@@ -35,7 +37,34 @@ public sealed class PropensityTrainer(int seed = 1, float l2Regularization = 1f)
             NumberOfThreads = 1,
         });
         var fitted = previous is null ? trainer.Fit(data) : trainer.Fit(data, previous);
+        _last = (fitted, data.Schema);
         return fitted.Model.SubModel;
+    }
+
+    /// <summary>The last fit as ML.NET saves a model (a few kilobytes), to warm-start from after a restart; null before any fit.</summary>
+    public byte[]? SaveLast()
+    {
+        if (_last is not { } last)
+            return null;
+        using var stream = new MemoryStream();
+        _ml.Model.Save(last.Model, last.Schema, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>
+    /// The parameters of a fit saved by <see cref="SaveLast"/>, to warm-start the next fit from (the last fit is then
+    /// that one).
+    /// </summary>
+    public LinearBinaryModelParameters Load(byte[] saved)
+    {
+        using var stream = new MemoryStream(saved);
+        var model = _ml.Model.Load(stream, out var schema);
+        var predictor = (model as ISingleFeaturePredictionTransformer<object>)?.Model
+            ?? throw new InvalidDataException("the saved warm start is not a prediction transformer");
+        var parameters = (predictor as CalibratedModelParametersBase<LinearBinaryModelParameters, PlattCalibrator>)?.SubModel
+            ?? throw new InvalidDataException($"the saved warm start holds {predictor.GetType().Name}, not a calibrated linear model");
+        _last = (model, schema);
+        return parameters;
     }
 
     /// <summary>The rows as an ML.NET data view whose Features column is a vector of <see cref="PropensityFeatures.Count"/>.</summary>

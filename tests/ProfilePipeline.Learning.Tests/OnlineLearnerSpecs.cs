@@ -39,6 +39,32 @@ public sealed class OnlineLearnerSpecs
     }
 
     [Fact]
+    public void A_learner_restored_from_its_state_trains_exactly_as_the_one_it_was_taken_from_warm_start_included()
+    {
+        var stream = new Synthetic(5);
+        var original = new OnlineLearner(Fast, RuleBasedPropensityModel.Instance);
+        for (var i = 0; i < 1_500; i++)
+            original.Observe(stream.Next(Before, -2.5f));
+        var state = original.State;
+        Assert.NotNull(state.WarmStart);
+
+        var restored = OnlineLearner.From(Fast, RuleBasedPropensityModel.Instance, state);
+        var coldRestored = OnlineLearner.From(Fast, RuleBasedPropensityModel.Instance, state with { WarmStart = null });
+        for (var i = 0; i < 1_000; i++)
+        {
+            var example = stream.Next(After, -2f);
+            foreach (var learner in new[] { original, restored, coldRestored })
+                learner.Observe(example);
+        }
+
+        Assert.True(original.CurrentVersion!.Number > state.Serving!.Number, "versions were trained and promoted after the state was taken");
+        Assert.Equal(original.CurrentVersion.Weights, restored.CurrentVersion!.Weights);
+        Assert.Equal(original.Metrics.Snapshot().LogLoss, restored.Metrics.Snapshot().LogLoss);
+        // Without the warm start the first fit after the restore starts from zero and ends elsewhere.
+        Assert.NotEqual(original.Metrics.Snapshot().LogLoss, coldRestored.Metrics.Snapshot().LogLoss);
+    }
+
+    [Fact]
     public void A_candidate_that_evaluates_worse_than_the_serving_version_by_more_than_the_margin_is_not_promoted()
     {
         var stream = new Synthetic(11);
