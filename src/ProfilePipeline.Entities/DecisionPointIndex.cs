@@ -131,15 +131,7 @@ public sealed class DecisionPointIndexActor : PartitionIndexActor
 
     private void Apply(DecisionPointsUpdated updated)
     {
-        foreach (var open in updated.Opened)
-            _points[open.Point.EventId] = open;
-        foreach (var id in updated.Purchased)
-        {
-            if (_points.TryGetValue(id, out var open))
-                _points[id] = open with { Purchased = true };
-        }
-        foreach (var id in updated.Closed)
-            _points.Remove(id);
+        OpenPointChanges.Apply(_points, updated.Opened, updated.Purchased, updated.Closed);
         _pages.Changed();
         CountEntry();
     }

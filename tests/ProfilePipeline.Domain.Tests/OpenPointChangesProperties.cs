@@ -9,19 +9,9 @@ public sealed class OpenPointChangesProperties
     private static OpenDecisionPoint Open(int id, bool purchased, int version) =>
         new(new DecisionPoint("u", $"e{id}", id, DecisionPointSettings.CartAdd, [version]), purchased);
 
-    /// <summary>The partition's index as it applies an update: opened points set, marks on points it holds, closed points removed.</summary>
-    private static void Apply(Dictionary<string, OpenDecisionPoint> index, OpenPointChanges changes)
-    {
-        foreach (var open in changes.Opened)
-            index[open.Point.EventId] = open;
-        foreach (var id in changes.Purchased)
-        {
-            if (index.TryGetValue(id, out var open))
-                index[id] = open with { Purchased = true };
-        }
-        foreach (var id in changes.Closed)
-            index.Remove(id);
-    }
+    /// <summary>The partition's index as it applies an update (the rule the index actor applies).</summary>
+    private static void Apply(Dictionary<string, OpenDecisionPoint> index, OpenPointChanges changes) =>
+        OpenPointChanges.Apply(index, changes.Opened, changes.Purchased, changes.Closed);
 
     private static readonly Gen<OpenPointChanges> Changes =
         Gen.Select(Gen.Int[0, 1], Gen.Select(Gen.Int[0, 7], Gen.Bool, Gen.Int[0, 3]).Array[0, 4], Gen.Int[0, 7].Array[0, 4], Gen.Int[0, 7].Array[0, 4])

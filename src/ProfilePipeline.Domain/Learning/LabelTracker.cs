@@ -15,6 +15,21 @@ public sealed record OpenDecisionPoint(DecisionPoint Point, bool Purchased);
 /// </summary>
 public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisionPoint> Opened, IReadOnlyList<string> Purchased, IReadOnlyList<string> Closed)
 {
+    /// <summary>Applies the changes to a partition's open points, by event id: opened points set, marks on points held, closed points removed.</summary>
+    public static void Apply(IDictionary<string, OpenDecisionPoint> points, IEnumerable<OpenDecisionPoint> opened, IEnumerable<string> purchased,
+        IEnumerable<string> closed)
+    {
+        foreach (var open in opened)
+            points[open.Point.EventId] = open;
+        foreach (var id in purchased)
+        {
+            if (points.TryGetValue(id, out var open))
+                points[id] = open with { Purchased = true };
+        }
+        foreach (var id in closed)
+            points.Remove(id);
+    }
+
     /// <summary>
     /// Changes taken one after the other, as one set per partition that changes a partition's open points as applying
     /// them in order would (opened, then marked, then closed). A mark of a point opened among them is on the opened
