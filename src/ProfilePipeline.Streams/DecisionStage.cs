@@ -51,16 +51,16 @@ public static class DecisionStage
         PipelineMetrics metrics, PartitionRevocations? revocations = null, int maxBatch = 500) =>
         Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
-            .SelectAsync(1, new Decider(settings, actors, score, metrics, revocations?.NewReader()).DecideAsync)
+            .SelectAsync(1, new Decider(settings, actors, score, metrics, revocations).DecideAsync)
             .SelectMany(batch => batch);
 
     /// <summary>The stage's state for one graph run: the timers in memory and the partitions loaded from their index.</summary>
     private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics,
-        PartitionRevocations.Reader? revocations)
+        PartitionRevocations? revocations)
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers, settings.IdlePartitionAfter);
         private readonly RuleBook _rules = new(settings.Rules);
-        private readonly PartitionsMet _loadedPartitions = new();
+        private readonly PartitionsMet _loadedPartitions = new(revocations);
         private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
 
         /// <summary>Actions published again in this run (user, rule, time): a replayed record that decides one of them again does not publish it twice.</summary>
@@ -92,22 +92,19 @@ public static class DecisionStage
         {
             var before = new IndexChanges();
             var decided = new List<ProfileAction>();
-            foreach (var partition in revocations?.TakeNew() ?? [])
-            {
-                // Given up in a rebalance: its new owner flags its users from the partition's index. Loaded again if it comes back.
-                _timers.Forget(partition);
-                _loadedPartitions.Forget(partition);
-            }
+            foreach (var partition in _loadedPartitions.TakeRevoked())
+                _timers.Forget(partition); // its new owner flags its users from the partition's index
+            var now = Environment.TickCount64;
             await LoadPartitionsAsync(batch, before, decided).ConfigureAwait(false);
             var updates = new List<(int Index, ScoredProfile Profile, ImmutableArray<DecisionRule> Holding)>();
             for (var i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
                 if (item.Outcome == EventOutcome.Applied && item.Event is { } e)
-                    Touch(e.UserId, item.Input.SourceId, e.Timestamp, before);
+                    Touch(e.UserId, item.Input.SourceId, e.Timestamp, now, before);
                 if (item.Profile is not { } profile)
                     continue;
-                Touch(profile.Features.UserId, item.Input.SourceId, profile.Features.AsOf, before);
+                Touch(profile.Features.UserId, item.Input.SourceId, profile.Features.AsOf, now, before);
                 var holding = _rules.Holding(profile, RuleTrigger.Update);
                 if (holding.IsEmpty)
                     continue;
@@ -174,9 +171,9 @@ public static class DecisionStage
                 await AskAsync<TimersUpdated>(actors.TimerIndex, piece).ConfigureAwait(false);
         }
 
-        private void Touch(string userId, string partition, long eventTime, IndexChanges changes)
+        private void Touch(string userId, string partition, long eventTime, long now, IndexChanges changes)
         {
-            if (_timers.Touch(userId, partition, eventTime, Environment.TickCount64))
+            if (_timers.Touch(userId, partition, eventTime, now))
                 changes.Arm(partition, new ArmedTimer(userId, eventTime));
         }
 

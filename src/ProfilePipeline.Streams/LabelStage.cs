@@ -40,9 +40,11 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 /// persists them) first; then the partition's durable index is told which points opened, which were marked purchased
 /// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). The
 /// tracker follows one batch at a time; the writes are group commits: the batches followed while one write is under
-/// way go together in the next, each batch's index changes after the previous batch's. A node loads a partition's open points when the first record of the partition comes by. A
-/// crash between the two steps releases some labels again after the restart, which the learner recognises. A purchase replayed after a restart
-/// (already applied, so redelivered) marks its points again, in case its mark was not yet durable.
+/// way go together in the next, each batch's index changes after the previous batch's. A node loads a partition's open
+/// points when the first record of the partition comes by, and lets them go when the input gives the partition up. A
+/// crash between the two steps releases some labels again after the restart, which the learner recognises. A purchase
+/// replayed after a restart (already applied, so redelivered) marks its points again, in case its mark was not yet
+/// durable.
 /// </remarks>
 public static class LabelStage
 {
@@ -51,7 +53,7 @@ public static class LabelStage
     public static Flow<PipelineItem, PipelineItem, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations? revocations = null,
         int maxBatch = 2000, int inFlight = 8)
     {
-        var labeller = new Labeller(settings, metrics, revocations?.NewReader());
+        var labeller = new Labeller(settings, metrics, revocations);
         return Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
             .SelectAsync(1, labeller.FollowAsync)
@@ -63,11 +65,11 @@ public static class LabelStage
     private sealed record Followed(List<PipelineItem> Batch, List<LabeledExample> Released, IReadOnlyList<OpenPointChanges> Changes);
 
     /// <summary>The stage's state for one graph run: the open points in memory, the partitions loaded from their index, the index writes under way.</summary>
-    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations.Reader? revocations)
+    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations? revocations)
     {
         private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true,
             settings.IdlePartitionAfter);
-        private readonly PartitionsMet _loaded = new();
+        private readonly PartitionsMet _loaded = new(revocations);
         private readonly object _gate = new();
         private List<(Followed Batch, TaskCompletionSource<Followed> Done)> _waiting = [];
         private bool _writing;
@@ -76,12 +78,8 @@ public static class LabelStage
         /// <summary>In stream order, one batch at a time: loads the partitions new to this run, then follows the batch in memory.</summary>
         public async Task<Followed> FollowAsync(List<PipelineItem> batch)
         {
-            foreach (var partition in revocations?.TakeNew() ?? [])
-            {
-                // Given up in a rebalance: its new owner restores and labels its open points. Loaded again if it comes back.
-                metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition));
-                _loaded.Forget(partition);
-            }
+            foreach (var partition in _loaded.TakeRevoked())
+                metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition)); // its new owner restores and labels them
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
                 var stored = await settings.Asks.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(settings.PointIndex,

@@ -1,9 +1,16 @@
+using ProfilePipeline.Kafka;
+
 namespace ProfilePipeline.Streams;
 
-/// <summary>The partitions a stage has met in this run: the first record of each new one says where the run reads it from.</summary>
-public sealed class PartitionsMet
+/// <summary>
+/// The partitions a stage has met in this run: the first record of each new one says where the run reads it from. A
+/// partition the input gave up in a rebalance (<paramref name="revocations"/>) is no longer met, and is met anew if it
+/// comes back.
+/// </summary>
+public sealed class PartitionsMet(PartitionRevocations? revocations = null)
 {
     private readonly HashSet<string> _met = new(StringComparer.Ordinal);
+    private readonly PartitionRevocations.Reader? _revocations = revocations?.NewReader();
 
     /// <summary>The partitions of the batch not met before, each with the offset of its first record in the batch; met from now on.</summary>
     public List<(string Partition, long Start)> TakeNew(IReadOnlyList<PipelineItem> batch)
@@ -17,6 +24,12 @@ public sealed class PartitionsMet
         return met;
     }
 
-    /// <summary>The partition is no longer read here (given up in a rebalance): met anew if it comes back.</summary>
-    public void Forget(string partition) => _met.Remove(partition);
+    /// <summary>The partitions given up since the last call; no longer met. The stage lets go of what it holds of them, for their new owner.</summary>
+    public IReadOnlyList<string> TakeRevoked()
+    {
+        var revoked = _revocations?.TakeNew() ?? [];
+        foreach (var partition in revoked)
+            _met.Remove(partition);
+        return revoked;
+    }
 }
