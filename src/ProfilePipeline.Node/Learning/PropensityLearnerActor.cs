@@ -89,9 +89,15 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         switch (message)
         {
             case LabelsResolved resolved:
-                var labels = resolved.Labels.Select(LearnedLabel.Of).ToList();
-                var fresh = labels.Where(label => _recent.Find(label.Point) is null).DistinctBy(label => label.Point).ToImmutableArray();
-                var conflicting = labels.Count(label => _recent.Find(label.Point) is { } taken && taken != label.Purchased);
+                var fresh = ImmutableArray.CreateBuilder<LearnedLabel>();
+                var conflicting = 0;
+                foreach (var label in resolved.Labels.Select(LearnedLabel.Of).DistinctBy(label => label.Point))
+                {
+                    if (_recent.Find(label.Point) is not { } taken)
+                        fresh.Add(label);
+                    else if (taken != label.Purchased)
+                        conflicting++;
+                }
                 if (conflicting > 0)
                 {
                     // Two nodes labelled the same point differently: one of them released it without seeing a purchase the other saw.
@@ -99,12 +105,12 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
                     _log.Warning("{0} labels delivered again with the other label; the first one delivered was kept", conflicting);
                 }
                 var deliveredBy = Sender;
-                if (fresh.IsEmpty)
+                if (fresh.Count == 0)
                 {
                     deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, 0));
                     break;
                 }
-                Persist(new LabelsLearned(fresh), learned =>
+                Persist(new LabelsLearned(fresh.ToImmutable()), learned =>
                 {
                     deliveredBy.Tell(new LabelsAccepted(resolved.Labels.Length, learned.Labels.Length)); // durable now: the stage goes on while this learns
                     foreach (var decided in Learn(learned))
