@@ -18,17 +18,9 @@ public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenD
     /// then closed); applied one after the other they change the index as this one does. A point is in at most one of
     /// the three, and a mark is of a point opened before.
     /// </summary>
-    public IEnumerable<UpdateDecisionPoints> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes)
-    {
-        var entries = Opened.Select(open => (List: 0, Open: (OpenDecisionPoint?)open, Id: "", Bytes: RemoteMessageLimits.JsonBytes(open.Point)))
-            .Concat(Purchased.Select(id => (List: 1, Open: (OpenDecisionPoint?)null, Id: id, Bytes: RemoteMessageLimits.JsonBytes(id))))
-            .Concat(Closed.Select(id => (List: 2, Open: (OpenDecisionPoint?)null, Id: id, Bytes: RemoteMessageLimits.JsonBytes(id))));
-        foreach (var run in RemoteMessageLimits.Pack(entries, e => e.Bytes, maxBytes))
-        {
-            yield return new UpdateDecisionPoints(Partition, [.. run.Where(e => e.List == 0).Select(e => e.Open!)],
-                [.. run.Where(e => e.List == 1).Select(e => e.Id)], [.. run.Where(e => e.List == 2).Select(e => e.Id)]);
-        }
-    }
+    public IEnumerable<UpdateDecisionPoints> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes) =>
+        RemoteMessageLimits.InPieces(Opened, open => RemoteMessageLimits.JsonBytes(open.Point), Purchased, Closed,
+            (opened, purchased, closed) => new UpdateDecisionPoints(Partition, opened, purchased, closed), maxBytes);
 }
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateDecisionPoints"/>.</summary>

@@ -38,17 +38,9 @@ public sealed record UpdateTimers(string Partition, ImmutableArray<ArmedTimer> A
     /// The same changes in messages of at most <paramref name="maxBytes"/> (estimated), in order (armed, then marked,
     /// then flagged); applied one after the other, in that order, they change the index as this one does.
     /// </summary>
-    public IEnumerable<UpdateTimers> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes)
-    {
-        var entries = Armed.Select(timer => (List: 0, Timer: (ArmedTimer?)timer, Id: "", Bytes: 120 + RemoteMessageLimits.JsonBytes(timer.UserId)))
-            .Concat(Marked.Select(id => (List: 1, Timer: (ArmedTimer?)null, Id: id, Bytes: RemoteMessageLimits.JsonBytes(id))))
-            .Concat(Flagged.Select(id => (List: 2, Timer: (ArmedTimer?)null, Id: id, Bytes: RemoteMessageLimits.JsonBytes(id))));
-        foreach (var run in RemoteMessageLimits.Pack(entries, e => e.Bytes, maxBytes))
-        {
-            yield return new UpdateTimers(Partition, [.. run.Where(e => e.List == 0).Select(e => e.Timer!)],
-                [.. run.Where(e => e.List == 1).Select(e => e.Id)], [.. run.Where(e => e.List == 2).Select(e => e.Id)], RideOffset);
-        }
-    }
+    public IEnumerable<UpdateTimers> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes) =>
+        RemoteMessageLimits.InPieces(Armed, timer => 120 + RemoteMessageLimits.JsonBytes(timer.UserId), Marked, Flagged,
+            (armed, marked, flagged) => new UpdateTimers(Partition, armed, marked, flagged, RideOffset), maxBytes);
 }
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateTimers"/>.</summary>

@@ -26,6 +26,22 @@ public static class RemoteMessageLimits
         160 + 24 * point.Features.Length + JsonBytes(point.UserId) + JsonBytes(point.EventId) + JsonBytes(point.Kind);
 
     /// <summary>
+    /// An update of entries and two lists of ids in pieces (the entries first, then the first list, then the second),
+    /// each within <paramref name="maxBytes"/>: applied one after the other, in order, they change what the whole update
+    /// changes.
+    /// </summary>
+    /// <param name="piece">Builds one piece's message from its entries and ids.</param>
+    public static IEnumerable<TMessage> InPieces<TEntry, TMessage>(IReadOnlyList<TEntry> entries, Func<TEntry, int> bytesOf, IReadOnlyList<string> first,
+        IReadOnlyList<string> second, Func<ImmutableArray<TEntry>, ImmutableArray<string>, ImmutableArray<string>, TMessage> piece, int maxBytes = MaxBytes)
+    {
+        var all = entries.Select(entry => (List: 0, Entry: entry, Id: "", Bytes: bytesOf(entry)))
+            .Concat(first.Select(id => (List: 1, Entry: default(TEntry)!, Id: id, Bytes: JsonBytes(id))))
+            .Concat(second.Select(id => (List: 2, Entry: default(TEntry)!, Id: id, Bytes: JsonBytes(id))));
+        return Pack(all, e => e.Bytes, maxBytes).Select(run => piece([.. run.Where(e => e.List == 0).Select(e => e.Entry)],
+            [.. run.Where(e => e.List == 1).Select(e => e.Id)], [.. run.Where(e => e.List == 2).Select(e => e.Id)]));
+    }
+
+    /// <summary>
     /// The entries in runs, in order, each within <paramref name="maxBytes"/> by <paramref name="bytesOf"/> (an entry
     /// larger than that alone in its run).
     /// </summary>

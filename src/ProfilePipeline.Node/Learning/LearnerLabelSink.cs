@@ -14,5 +14,6 @@ namespace ProfilePipeline.Node.Learning;
 public sealed class LearnerLabelSink(IActorRef learner, AskPolicy asks, Action retried) : ILabelSink
 {
     public Task DeliverAsync(IReadOnlyList<LabeledExample> labels) =>
-        Task.WhenAll(RemoteMessageLimits.Pack(labels, label => 40 + RemoteMessageLimits.JsonBytes(label.Point)).Select(piece => asks.AskAsync<LabelsAccepted>(learner, new LabelsResolved([.. piece]), retried)));
+        Task.WhenAll(RemoteMessageLimits.Pack(labels, label => 40 + RemoteMessageLimits.JsonBytes(label.Point))
+            .Select(piece => asks.AskAsync<LabelsAccepted>(learner, new LabelsResolved([.. piece]), retried)));
 }
