@@ -1,7 +1,9 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Domain.Serialization;
 
@@ -9,8 +11,10 @@ namespace ProfilePipeline.Entities;
 
 /// <summary>
 /// The messages that cross nodes: to and from the profile entities (through sharding) and the erasure registry.
-/// <see cref="RecordBehaviors"/>, the hot one, travels in the journal's binary event layout; the others as JSON under
-/// short, stable manifests. Akka.NET's default (Newtonsoft) serializer cannot read the immutable collections they carry.
+/// <see cref="RecordBehaviors"/>, the hot one, travels in the journal's binary event layout, and the decision points'
+/// index messages in <see cref="DecisionPointCodec"/>'s (UP2, PU2 in the index's journal, PO2 also its snapshot); the
+/// others as JSON under short, stable manifests. Akka.NET's default (Newtonsoft) serializer cannot read the immutable
+/// collections they carry. The JSON layouts the index messages had before (UP1, PU1, PO1) stay readable.
 /// </summary>
 public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -42,10 +46,10 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
         ["PS1"] = typeof(PublicationsSettled),
         ["TP1"] = typeof(TimersPurged),
         ["PT1"] = typeof(PartitionTimers),
-        ["UP1"] = typeof(UpdateDecisionPoints),
-        ["PU1"] = typeof(DecisionPointsUpdated),
+        ["UP1"] = typeof(UpdateDecisionPoints), // read only: written as UP2
+        ["PU1"] = typeof(DecisionPointsUpdated), // read only: written as PU2
         ["GO1"] = typeof(GetDecisionPoints),
-        ["PO1"] = typeof(PartitionDecisionPoints),
+        ["PO1"] = typeof(PartitionDecisionPoints), // read only: written as PO2
         ["PP1"] = typeof(DecisionPointsPurged),
     };
 
@@ -68,14 +72,27 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
     public override string Manifest(object o) => o switch
     {
         RecordBehaviors => "RB1",
+        UpdateDecisionPoints => "UP2",
+        DecisionPointsUpdated => "PU2",
+        PartitionDecisionPoints => "PO2",
         _ when Manifests.TryGetValue(o.GetType(), out var manifest) => manifest,
         _ => throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {o.GetType()}"),
     };
 
     public override byte[] ToBinary(object obj)
     {
-        if (obj is not RecordBehaviors record)
-            return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+        switch (obj)
+        {
+            case UpdateDecisionPoints update:
+                return PointChangesToBytes(update.Partition, update.Opened, update.Purchased, update.Closed);
+            case DecisionPointsUpdated updated:
+                return PointChangesToBytes(updated.Partition, updated.Opened, updated.Purchased, updated.Closed);
+            case PartitionDecisionPoints points:
+                return PartitionPointsToBytes(points);
+            case not RecordBehaviors:
+                return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+        }
+        var record = (RecordBehaviors)obj;
         using var stream = new MemoryStream();
         using (var writer = new BinaryWriter(stream))
         {
@@ -87,6 +104,15 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        switch (manifest)
+        {
+            case "UP2":
+                return PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new UpdateDecisionPoints(partition, opened, purchased, closed));
+            case "PU2":
+                return PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new DecisionPointsUpdated(partition, opened, purchased, closed));
+            case "PO2":
+                return PartitionPointsFromBytes(bytes);
+        }
         if (manifest == "RB1")
         {
             using var reader = new BinaryReader(new MemoryStream(bytes));
@@ -98,4 +124,57 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
             ? JsonSerializer.Deserialize(bytes, type, Json)!
             : throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProtocolSerializer)}");
     }
+
+    /// <summary>The partition, the points opened, the ids of those marked purchased, the ids of those closed.</summary>
+    private static byte[] PointChangesToBytes(string partition, ImmutableArray<OpenDecisionPoint> opened, ImmutableArray<string> purchased,
+        ImmutableArray<string> closed)
+    {
+        using var stream = new MemoryStream(64 + opened.Length * 128 + (purchased.Length + closed.Length) * 24);
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(partition);
+            DecisionPointCodec.WriteAll(writer, opened, DecisionPointCodec.Write);
+            DecisionPointCodec.WriteAll(writer, purchased, (w, id) => w.Write(id));
+            DecisionPointCodec.WriteAll(writer, closed, (w, id) => w.Write(id));
+        }
+        return stream.ToArray();
+    }
+
+    private static T PointChangesFromBytes<T>(byte[] bytes,
+        Func<string, ImmutableArray<OpenDecisionPoint>, ImmutableArray<string>, ImmutableArray<string>, T> create)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        var partition = reader.ReadString();
+        var opened = DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadOpen, MinOpenPointBytes);
+        var purchased = DecisionPointCodec.ReadAll(reader, r => r.ReadString());
+        var closed = DecisionPointCodec.ReadAll(reader, r => r.ReadString());
+        return create(partition, [.. opened], [.. purchased], [.. closed]);
+    }
+
+    /// <summary>The partition, the points, and whether a next page follows and after which id.</summary>
+    private static byte[] PartitionPointsToBytes(PartitionDecisionPoints points)
+    {
+        using var stream = new MemoryStream(64 + points.Points.Length * 128);
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(points.Partition);
+            DecisionPointCodec.WriteAll(writer, points.Points, DecisionPointCodec.Write);
+            writer.Write(points.Next is not null);
+            writer.Write(points.Next ?? "");
+        }
+        return stream.ToArray();
+    }
+
+    private static PartitionDecisionPoints PartitionPointsFromBytes(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        var partition = reader.ReadString();
+        var points = DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadOpen, MinOpenPointBytes);
+        var hasNext = reader.ReadBoolean();
+        var next = reader.ReadString();
+        return new PartitionDecisionPoints(partition, [.. points]) { Next = hasNext ? next : null };
+    }
+
+    /// <summary>Three empty strings, a time, an empty feature vector and a flag.</summary>
+    private const int MinOpenPointBytes = 3 + 8 + 1 + 1 + 1;
 }

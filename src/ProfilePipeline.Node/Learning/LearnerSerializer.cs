@@ -3,15 +3,17 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using ProfilePipeline.Domain.Learning;
+using ProfilePipeline.Domain.Serialization;
 
 namespace ProfilePipeline.Node.Learning;
 
 /// <summary>
-/// The learner's messages as JSON under short, stable manifests: the model registry's journal entries (MV1 a promoted
-/// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client), the labels it
-/// learned from (LL1) and its snapshot (LN1), and what nodes
-/// send to and receive from the learner singleton; likewise the segmentation singleton's (SG1 a segmentation version in
-/// its journal, and its messages).
+/// The learner's messages under short, stable manifests. As JSON: the model registry's journal entries (MV1 a promoted
+/// version, MJ1 a rejection, MR1 a rollback: a few hundred bytes each, readable with any SQL client), what nodes send to
+/// and receive from the learner singleton, and likewise the segmentation singleton's (SG1 a segmentation version in its
+/// journal, and its messages). In binary, as they carry a feature vector per label: the labels delivered (LR2) and
+/// learned from (LL2, in the journal), and the snapshot (LN2: its JSON, without the long arrays, then those arrays in
+/// binary). The JSON layouts these had before (LR1, LL1, LN1) stay readable.
 /// </summary>
 public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -54,10 +56,10 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
         ["MV1"] = typeof(ModelVersion),
         ["MJ1"] = typeof(ModelRejection),
         ["MR1"] = typeof(ModelRollback),
-        ["LR1"] = typeof(LabelsResolved),
+        ["LR1"] = typeof(LabelsResolved), // read only: written as LR2
         ["LA1"] = typeof(LabelsAccepted),
-        ["LL1"] = typeof(LabelsLearned),
-        ["LN1"] = typeof(LearnerSnapshot),
+        ["LL1"] = typeof(LabelsLearned), // read only: written as LL2
+        ["LN1"] = typeof(LearnerSnapshot), // read only: written as LN2
         ["GS1"] = typeof(GetLearnerStatus),
         ["LS1"] = typeof(LearnerStatus),
         ["GH1"] = typeof(GetModelHistory),
@@ -73,13 +75,107 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
 
     private static readonly Dictionary<Type, string> Manifests = Types.ToDictionary(kv => kv.Value, kv => kv.Key);
 
-    public override string Manifest(object o) =>
-        Manifests.TryGetValue(o.GetType(), out var manifest) ? manifest : throw new ArgumentException($"{nameof(LearnerSerializer)} cannot serialize {o.GetType()}");
+    public override string Manifest(object o) => o switch
+    {
+        LabelsResolved => "LR2",
+        LabelsLearned => "LL2",
+        LearnerSnapshot => "LN2",
+        _ when Manifests.TryGetValue(o.GetType(), out var manifest) => manifest,
+        _ => throw new ArgumentException($"{nameof(LearnerSerializer)} cannot serialize {o.GetType()}"),
+    };
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        LabelsResolved resolved => Binary(64 + resolved.Labels.Length * 160, w => DecisionPointCodec.WriteAll(w, resolved.Labels, DecisionPointCodec.Write)),
+        LabelsLearned learned => Binary(64 + learned.Labels.Length * 96, w => DecisionPointCodec.WriteAll(w, learned.Labels, Write)),
+        LearnerSnapshot snapshot => SnapshotToBytes(snapshot),
+        _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
+    };
 
-    public override object FromBinary(byte[] bytes, string manifest) =>
-        Types.TryGetValue(manifest, out var type)
-            ? JsonSerializer.Deserialize(bytes, type, Json)!
-            : throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}");
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        return manifest switch
+        {
+            "LR2" => new LabelsResolved([.. DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadExample, 3 + 8 + 1 + 1 + 1 + 8)]),
+            "LL2" => new LabelsLearned([.. DecisionPointCodec.ReadAll(reader, ReadLearned, 8 + 8 + 1 + 1 + 1 + 8)]),
+            "LN2" => SnapshotFromBytes(reader),
+            _ when Types.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)!,
+            _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}"),
+        };
+    }
+
+    private static byte[] Binary(int capacity, Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream(capacity);
+        using (var writer = new BinaryWriter(stream))
+            write(writer);
+        return stream.ToArray();
+    }
+
+    /// <summary>The point's fingerprint, its time, kind and features, the label and when it was resolved.</summary>
+    private static void Write(BinaryWriter w, LearnedLabel label)
+    {
+        w.Write(label.Point);
+        w.Write(label.At);
+        w.Write(label.Kind);
+        DecisionPointCodec.WriteFeatures(w, label.Features);
+        w.Write(label.Purchased);
+        w.Write(label.ResolvedAt);
+    }
+
+    private static LearnedLabel ReadLearned(BinaryReader r) =>
+        new(r.ReadUInt64(), r.ReadInt64(), r.ReadString(), DecisionPointCodec.ReadFeatures(r), r.ReadBoolean(), r.ReadInt64());
+
+    /// <summary>
+    /// LN2: the length of the snapshot's JSON and the JSON, with the arrays that grow with the settings left empty
+    /// (the recent points and their labels, the training window, the metrics' recent scores), then those arrays.
+    /// </summary>
+    private static byte[] SnapshotToBytes(LearnerSnapshot snapshot)
+    {
+        var learner = snapshot.Learner;
+        var metrics = learner.Metrics;
+        var rest = snapshot with
+        {
+            RecentPoints = [],
+            RecentPurchased = [],
+            Learner = learner with { WindowFeatures = [], WindowLabels = [], WindowTimes = [], Metrics = metrics with { RecentScores = [], RecentLabels = [] } },
+        };
+        var json = JsonSerializer.SerializeToUtf8Bytes(rest, Json);
+        return Binary(json.Length + snapshot.RecentPoints.Length * 9 + learner.WindowFeatures.Length * 80 + metrics.RecentScores.Length * 9 + 64, w =>
+        {
+            w.Write(json.Length);
+            w.Write(json);
+            DecisionPointCodec.WriteAll(w, snapshot.RecentPoints, (w, point) => w.Write(point));
+            DecisionPointCodec.WriteAll(w, snapshot.RecentPurchased, (w, purchased) => w.Write(purchased));
+            DecisionPointCodec.WriteAll(w, learner.WindowFeatures, DecisionPointCodec.WriteFeatures);
+            DecisionPointCodec.WriteAll(w, learner.WindowLabels, (w, label) => w.Write(label));
+            DecisionPointCodec.WriteAll(w, learner.WindowTimes, (w, at) => w.Write(at));
+            DecisionPointCodec.WriteAll(w, metrics.RecentScores, (w, score) => w.Write(score));
+            DecisionPointCodec.WriteAll(w, metrics.RecentLabels, (w, label) => w.Write(label));
+        });
+    }
+
+    private static LearnerSnapshot SnapshotFromBytes(BinaryReader reader)
+    {
+        var rest = JsonSerializer.Deserialize<LearnerSnapshot>(reader.ReadBytes(reader.ReadInt32()), Json)
+            ?? throw new System.Runtime.Serialization.SerializationException("an LN2 learner snapshot without its JSON part");
+        var recentPoints = DecisionPointCodec.ReadAll(reader, r => r.ReadUInt64(), sizeof(ulong));
+        var recentPurchased = DecisionPointCodec.ReadAll(reader, r => r.ReadBoolean());
+        var windowFeatures = DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadFeatures);
+        var windowLabels = DecisionPointCodec.ReadAll(reader, r => r.ReadBoolean());
+        var windowTimes = DecisionPointCodec.ReadAll(reader, r => r.ReadInt64(), sizeof(long));
+        var recentScores = DecisionPointCodec.ReadAll(reader, r => r.ReadDouble(), sizeof(double));
+        var recentLabels = DecisionPointCodec.ReadAll(reader, r => r.ReadBoolean());
+        return rest with
+        {
+            RecentPoints = recentPoints,
+            RecentPurchased = recentPurchased,
+            Learner = rest.Learner with
+            {
+                WindowFeatures = windowFeatures, WindowLabels = windowLabels, WindowTimes = windowTimes,
+                Metrics = rest.Learner.Metrics with { RecentScores = recentScores, RecentLabels = recentLabels },
+            },
+        };
+    }
 }

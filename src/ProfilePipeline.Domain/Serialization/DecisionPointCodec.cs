@@ -1,0 +1,84 @@
+using ProfilePipeline.Domain.Learning;
+
+namespace ProfilePipeline.Domain.Serialization;
+
+/// <summary>
+/// Binary layout of decision points and their labels, for the journal entries and messages that carry many of them
+/// (the open points' index, the labels to and in the learner). A point's seventeen features take 68 bytes here
+/// against some 180 as JSON text, and no float is formatted or parsed. The manifest of each message names its layout.
+/// </summary>
+public static class DecisionPointCodec
+{
+    public static void WriteFeatures(BinaryWriter w, float[] features)
+    {
+        w.Write7BitEncodedInt(features.Length);
+        foreach (var value in features)
+            w.Write(value);
+    }
+
+    public static float[] ReadFeatures(BinaryReader r)
+    {
+        var features = new float[Count(r, sizeof(float))];
+        for (var i = 0; i < features.Length; i++)
+            features[i] = r.ReadSingle();
+        return features;
+    }
+
+    /// <summary>User id, event id, event time, kind and features.</summary>
+    public static void Write(BinaryWriter w, DecisionPoint point)
+    {
+        w.Write(point.UserId);
+        w.Write(point.EventId);
+        w.Write(point.At);
+        w.Write(point.Kind);
+        WriteFeatures(w, point.Features);
+    }
+
+    public static DecisionPoint ReadPoint(BinaryReader r) => new(r.ReadString(), r.ReadString(), r.ReadInt64(), r.ReadString(), ReadFeatures(r));
+
+    public static void Write(BinaryWriter w, OpenDecisionPoint open)
+    {
+        Write(w, open.Point);
+        w.Write(open.Purchased);
+    }
+
+    public static OpenDecisionPoint ReadOpen(BinaryReader r) => new(ReadPoint(r), r.ReadBoolean());
+
+    public static void Write(BinaryWriter w, LabeledExample example)
+    {
+        Write(w, example.Point);
+        w.Write(example.Purchased);
+        w.Write(example.ResolvedAt);
+    }
+
+    public static LabeledExample ReadExample(BinaryReader r) => new(ReadPoint(r), r.ReadBoolean(), r.ReadInt64());
+
+    /// <summary>A count, then each item.</summary>
+    public static void WriteAll<T>(BinaryWriter w, IReadOnlyCollection<T> items, Action<BinaryWriter, T> write)
+    {
+        w.Write7BitEncodedInt(items.Count);
+        foreach (var item in items)
+            write(w, item);
+    }
+
+    /// <summary>
+    /// Items written by <see cref="WriteAll{T}"/>; each takes at least <paramref name="minBytes"/>, so a corrupt count
+    /// fails here rather than in a huge allocation.
+    /// </summary>
+    public static T[] ReadAll<T>(BinaryReader r, Func<BinaryReader, T> read, int minBytes = 1)
+    {
+        var items = new T[Count(r, minBytes)];
+        for (var i = 0; i < items.Length; i++)
+            items[i] = read(r);
+        return items;
+    }
+
+    private static int Count(BinaryReader r, int minBytes)
+    {
+        var count = r.Read7BitEncodedInt();
+        var left = r.BaseStream.Length - r.BaseStream.Position;
+        if (count < 0 || (long)count * minBytes > left)
+            throw new InvalidDataException($"a count of {count} items of at least {minBytes} bytes each does not fit in the {left} bytes left");
+        return count;
+    }
+}
