@@ -22,9 +22,13 @@ public sealed record GcActivity(int Gen0, int Gen1, int Gen2, TimeSpan Paused)
 /// <summary>One measured run of the whole graph (the same parts as `run`) over records held in memory.</summary>
 public static class BenchPipeline
 {
-    public sealed record Result(long Records, TimeSpan Elapsed, PipelineMetrics Metrics, GcActivity Gc)
+    /// <param name="ProcessorTime">The whole process's CPU time meanwhile (all threads, user and system).</param>
+    public sealed record Result(long Records, TimeSpan Elapsed, PipelineMetrics Metrics, GcActivity Gc, TimeSpan ProcessorTime)
     {
         public double EventsPerSecond => Records / Elapsed.TotalSeconds;
+
+        /// <summary>Cores kept busy on average: near the machine's count, the run was bound by CPU; well below, by waiting.</summary>
+        public double CoresBusy => ProcessorTime / Elapsed;
     }
 
     /// <summary>
@@ -41,12 +45,15 @@ public static class BenchPipeline
         var graph = GraphConfig.Graph(config);
         var source = shape is null ? RecordSources.From(() => records) : shape(records, metrics);
         var gc = GcActivity.Now();
+        using var process = Process.GetCurrentProcess();
+        var processorTime = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         var (_, _, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
             .Run(node.System.Materializer());
         await completion.ConfigureAwait(false);
         stopwatch.Stop();
-        return new Result(records.Count, stopwatch.Elapsed, metrics, GcActivity.Now() - gc);
+        process.Refresh();
+        return new Result(records.Count, stopwatch.Elapsed, metrics, GcActivity.Now() - gc, process.TotalProcessorTime - processorTime);
     }
 
     /// <summary>

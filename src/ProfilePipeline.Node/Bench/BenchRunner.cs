@@ -135,7 +135,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
         for (var i = 0; i < options.Runs; i++)
         {
             var result = await run().ConfigureAwait(false);
-            console.WriteLine($"  {name}: run {i + 1}: {result.Result.EventsPerSecond:N0} events/s ({result.Result.Elapsed.TotalSeconds:F1} s, p99 latency {result.Result.Metrics.Latency.Quantile(0.99).TotalMilliseconds:N0} ms, {result.Result.Gc})");
+            console.WriteLine($"  {name}: run {i + 1}: {result.Result.EventsPerSecond:N0} events/s ({result.Result.Elapsed.TotalSeconds:F1} s, p99 latency {result.Result.Metrics.Latency.Quantile(0.99).TotalMilliseconds:N0} ms, {result.Result.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {result.Result.Gc})");
             runs.Add(result);
         }
         return new Repeated(runs);
@@ -154,6 +154,7 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
     {
         ["eventsPerSecond"] = Math.Round(repeated.Median.EventsPerSecond),
         ["runs"] = new JsonArray([.. repeated.Runs.Select(r => (JsonNode)Math.Round(r.Result.EventsPerSecond))]),
+        ["coresBusy"] = Math.Round(repeated.Median.CoresBusy, 2),
         ["users"] = repeated.Median.Metrics.Users,
         ["profileUpdates"] = repeated.Median.Metrics.ProfilesWritten,
         ["eventsApplied"] = repeated.Median.Metrics.Applied,
