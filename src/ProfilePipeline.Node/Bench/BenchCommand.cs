@@ -18,10 +18,27 @@ public static class BenchCommand
         var output = new Option<string>("--output") { Description = "Folder for the dated JSON result.", DefaultValueFactory = _ => defaults.OutputDirectory };
         var noSave = new Option<bool>("--no-save") { Description = "Print the figures without saving them." };
         var config = new Option<string?>("--config") { Description = "A HOCON file applied to every node the bench starts (as run --config)." };
+        var compare = new Option<string[]>("--compare")
+        {
+            Description = "Instead of the whole bench, compare the throughput and CPU of two or more configuration files (HOCON, as run --config; "
+                + "give the option once per file, the baseline first): interleaved rounds of --runs runs each, durable and in-memory.",
+        };
         var command = new Command("bench", "Measure throughput, the machine's limits, latency, memory per profile and recovery.")
         {
-            quick, events, users, runs, workDir, output, noSave, config,
+            quick, events, users, runs, workDir, output, noSave, config, compare,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(compare) is { Length: > 0 } files)
+            {
+                if (files.Length < 2)
+                    result.AddError("--compare needs at least two configuration files (give the option once per file), the baseline first");
+                if (result.GetValue(config) is not null)
+                    result.AddError("--compare and --config do not go together: put the settings in each compared file");
+                foreach (var file in files.Where(f => !File.Exists(f)))
+                    result.AddError($"--compare: no such file {file}");
+            }
+        });
         command.SetAction(async (result, _) =>
         {
             var options = defaults with { WorkDirectory = result.GetValue(workDir)!, OutputDirectory = result.GetValue(output)!, Save = !result.GetValue(noSave), ConfigFile = result.GetValue(config) };
@@ -33,7 +50,10 @@ public static class BenchCommand
                 Users = result.GetValue(users) ?? options.Users,
                 Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
             };
-            var report = await new BenchRunner(options, Console.Out).RunAsync().ConfigureAwait(false);
+            var runner = new BenchRunner(options, Console.Out);
+            var report = result.GetValue(compare) is { Length: > 0 } files
+                ? await runner.CompareAsync(files).ConfigureAwait(false)
+                : await runner.RunAsync().ConfigureAwait(false);
             Print(report, Console.Out);
             if (options.Save)
                 Console.WriteLine($"saved {Save(report, options)}");
@@ -80,7 +100,7 @@ public static class BenchCommand
     private static string Save(JsonObject report, BenchOptions options)
     {
         Directory.CreateDirectory(options.OutputDirectory);
-        var name = $"{DateTime.UtcNow:yyyy-MM-dd}-{report["commit"]}{(options.Quick ? "-quick" : "")}.json";
+        var name = $"{DateTime.UtcNow:yyyy-MM-dd}-{report["commit"]}{(options.Quick ? "-quick" : "")}{(report.ContainsKey("comparison") ? "-compare" : "")}.json";
         var path = Path.Combine(options.OutputDirectory, name);
         File.WriteAllText(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return path;

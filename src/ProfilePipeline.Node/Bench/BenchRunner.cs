@@ -20,7 +20,7 @@ namespace ProfilePipeline.Node.Bench;
 /// pass-through, raw SQLite insert), open-loop latency at 50% and 90% of the durable maximum, memory per live
 /// profile, and recovery, in one process. Prints a table and returns the figures as JSON.
 /// </summary>
-public sealed class BenchRunner(BenchOptions options, TextWriter console)
+public sealed partial class BenchRunner(BenchOptions options, TextWriter console)
 {
     private const string InMemoryJournal = """
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
@@ -32,24 +32,8 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
 
     public async Task<JsonObject> RunAsync()
     {
-        if (Directory.Exists(options.WorkDirectory))
-            Directory.Delete(options.WorkDirectory, recursive: true);
-        Directory.CreateDirectory(options.WorkDirectory);
-        var generator = new GeneratorSettings { Events = options.Events, Users = options.Users, Seed = options.Seed }.Validate();
-        console.WriteLine($"bench: {options.Events:N0} generated events over {options.Users:N0} users, {options.Runs} run(s) each, {Environment.ProcessorCount} cores");
-        var sideData = WriteSideData(generator);
-        var records = RecordSources.ReadGenerator(generator, -1).ToList();
-        var report = new JsonObject
-        {
-            ["date"] = DateTimeOffset.UtcNow.ToString("O"),
-            ["commit"] = GitCommit(),
-            ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString(), ["serverGc"] = System.Runtime.GCSettings.IsServerGC },
-            ["settings"] = new JsonObject
-            {
-                ["events"] = options.Events, ["users"] = options.Users, ["runs"] = options.Runs, ["seed"] = options.Seed, ["quick"] = options.Quick,
-                ["config"] = options.ConfigFile is null ? "defaults" : File.ReadAllText(options.ConfigFile),
-            },
-        };
+        var (records, sideData) = Prepare();
+        var report = NewReport(options.ConfigFile is null ? "defaults" : File.ReadAllText(options.ConfigFile));
 
         var durable = await RepeatAsync("durable (SQLite, every commit flushed)", () => RunGraphAsync(null, records, sideData)).ConfigureAwait(false);
         var inMemory = await RepeatAsync("limit: in-memory journal", () => RunGraphAsync(InMemoryJournal, records, sideData)).ConfigureAwait(false);
@@ -94,6 +78,29 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
         return report;
     }
 
+    /// <summary>An empty work folder, the generated records in memory and the side data files they refer to.</summary>
+    private (List<RawBehavior> Records, SideDataFiles SideData) Prepare()
+    {
+        if (Directory.Exists(options.WorkDirectory))
+            Directory.Delete(options.WorkDirectory, recursive: true);
+        Directory.CreateDirectory(options.WorkDirectory);
+        var generator = new GeneratorSettings { Events = options.Events, Users = options.Users, Seed = options.Seed }.Validate();
+        console.WriteLine($"bench: {options.Events:N0} generated events over {options.Users:N0} users, {options.Runs} run(s) each, {Environment.ProcessorCount} cores");
+        return (RecordSources.ReadGenerator(generator, -1).ToList(), WriteSideData(generator));
+    }
+
+    private JsonObject NewReport(JsonNode config) => new()
+    {
+        ["date"] = DateTimeOffset.UtcNow.ToString("O"),
+        ["commit"] = GitCommit(),
+        ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString(), ["serverGc"] = System.Runtime.GCSettings.IsServerGC },
+        ["settings"] = new JsonObject
+        {
+            ["events"] = options.Events, ["users"] = options.Users, ["runs"] = options.Runs, ["seed"] = options.Seed, ["quick"] = options.Quick,
+            ["config"] = config,
+        },
+    };
+
     /// <summary>The same graph with the journal and snapshots on a throwaway local PostgreSQL 15 (Akka.Persistence.Sql).</summary>
     private async Task<JsonObject> PostgresAsync(IReadOnlyList<RawBehavior> records, SideDataFiles sideData)
     {
@@ -135,18 +142,22 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
         for (var i = 0; i < options.Runs; i++)
         {
             var result = await run().ConfigureAwait(false);
-            console.WriteLine($"  {name}: run {i + 1}: {result.Result.EventsPerSecond:N0} events/s ({result.Result.Elapsed.TotalSeconds:F1} s, p99 latency {result.Result.Metrics.Latency.Quantile(0.99).TotalMilliseconds:N0} ms, {result.Result.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {result.Result.Gc})");
+            console.WriteLine($"  {name}: run {i + 1}: {Describe(result.Result)}");
             runs.Add(result);
         }
         return new Repeated(runs);
     }
 
+    private static string Describe(BenchPipeline.Result result) =>
+        $"{result.EventsPerSecond:N0} events/s ({result.Elapsed.TotalSeconds:F1} s, p99 latency {result.Metrics.Latency.Quantile(0.99).TotalMilliseconds:N0} ms, " +
+        $"{result.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {result.Gc})";
+
     private async Task<GraphRun> RunGraphAsync(string? hocon, IReadOnlyList<RawBehavior> records, SideDataFiles sideData,
-        Func<IReadOnlyList<RawBehavior>, PipelineMetrics, Akka.Streams.Dsl.Source<PipelineItem, Akka.NotUsed>>? shape = null)
+        Func<IReadOnlyList<RawBehavior>, PipelineMetrics, Akka.Streams.Dsl.Source<PipelineItem, Akka.NotUsed>>? shape = null, string? configFile = null)
     {
         var directory = NewDirectory();
         Collect();
-        var result = await BenchPipeline.RunAsync(Config(hocon, directory), directory, _pseudonymizer, sideData, records, shape).ConfigureAwait(false);
+        var result = await BenchPipeline.RunAsync(Config(hocon, directory, configFile), directory, _pseudonymizer, sideData, records, shape).ConfigureAwait(false);
         return new GraphRun(result, directory);
     }
 
@@ -218,8 +229,9 @@ public sealed class BenchRunner(BenchOptions options, TextWriter console)
         return [.. records.Select(r => cleaner.Clean(r).Event).OfType<BehaviorEvent>()];
     }
 
-    private Config Config(string? hocon, string directory) =>
-        NodeConfig.Load(options.ConfigFile, directory, hocon is null ? null : hocon + "\n");
+    /// <summary>The node's configuration as `run --config` makes it (<paramref name="configFile"/>, else the bench's), with <paramref name="hocon"/> over it.</summary>
+    private Config Config(string? hocon, string directory, string? configFile = null) =>
+        NodeConfig.Load(configFile ?? options.ConfigFile, directory, hocon is null ? null : hocon + "\n");
 
     private SideDataFiles WriteSideData(GeneratorSettings generator)
     {
