@@ -49,7 +49,9 @@ public sealed class PropensityTrainer(int seed = 1, float l2Regularization = 1f)
         {
             L2Regularization = l2Regularization,
             L1Regularization = 0,
-            OptimizationTolerance = 1e-5f,
+            // A warm start begins near the optimum; 1e-4 (relative improvement) halved a fit's time against 1e-5 and moved
+            // the weights in their third decimal, which `evaluate` does not see in its AUCs.
+            OptimizationTolerance = 1e-4f,
             MaximumNumberOfIterations = 100,
             // One thread: the learner shares the machine with the pipeline it learns from, and a warm start needs few
             // iterations. ML.NET's default (every core) took a quarter of the pipeline's throughput on 2 cores.
