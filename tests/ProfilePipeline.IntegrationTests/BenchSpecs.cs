@@ -58,4 +58,48 @@ public sealed class BenchSpecs
                 Directory.Delete(work, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task A_comparison_runs_every_configuration_in_every_round_and_reports_its_change_from_the_first()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "pp-bench-compare-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        var off = Path.Combine(work, "off.conf");
+        var on = Path.Combine(work, "on.conf");
+        File.WriteAllText(off, "profile-pipeline.learning.enabled = off\nprofile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
+        File.WriteAllText(on, "profile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
+        var options = new BenchOptions { Events = 4_000, Users = 400, Runs = 3, WorkDirectory = Path.Combine(work, "bench"), Save = false };
+        try
+        {
+            var console = new StringWriter();
+            var report = await new BenchRunner(options, console).CompareAsync([off, on]);
+
+            var comparison = report["comparison"]!;
+            Assert.Equal("1-off", (string)comparison["baseline"]!);
+            foreach (var journal in new[] { "durable", "inMemoryJournal" })
+            {
+                var baseline = comparison["1-off"]![journal]!;
+                var learning = comparison["2-on"]![journal]!;
+                Assert.Equal(0, (double)baseline["change"]!);
+                Assert.Equal(0, (double)baseline["cpuChange"]!);
+                foreach (var figures in new[] { baseline, learning })
+                {
+                    Assert.Equal(3, figures["runs"]!.AsArray().Count);
+                    Assert.True((double)figures["eventsPerSecond"]! > 0 && (double)figures["cpuSecondsPer100kEvents"]! > 0);
+                    Assert.True((long)figures["eventsApplied"]! > 3_000, $"{figures["eventsApplied"]} events applied");
+                }
+                // Each configuration ran as its file says: only the second takes decision points and labels them.
+                Assert.Equal(0, (long)baseline["decisionPoints"]!);
+                Assert.True((long)learning["decisionPoints"]! > 0 && (long)learning["labelsReleased"]! > 0, learning.ToJsonString());
+                Assert.True(double.IsFinite((double)learning["change"]!) && (double)learning["change"]! > -1);
+            }
+            // A warm-up run of each, then the rounds, every one on its own line.
+            Assert.Equal(2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
+            Assert.Equal(2 * 2 * 3, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
 }
