@@ -96,6 +96,8 @@ public sealed class BenchSpecs
             // A warm-up run of each, then the rounds, every one on its own line.
             Assert.Equal(2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
             Assert.Equal(2 * 2 * 3, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
+            // Each run's store is deleted once measured.
+            Assert.Empty(Directory.GetDirectories(options.WorkDirectory, "run-*"));
         }
         finally
         {

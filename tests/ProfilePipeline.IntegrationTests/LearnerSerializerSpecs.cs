@@ -95,7 +95,9 @@ public sealed class LearnerSerializerSpecs : IAsyncLifetime
         Assert.True(bytes.Length * 2 < Json(snapshot).Length, $"{bytes.Length:N0} bytes in binary against {Json(snapshot).Length:N0} as JSON");
 
         var restored = OnlineLearner.From(settings, RuleBasedPropensityModel.Instance, ((LearnerSnapshot)copy).Learner);
-        Assert.Equal(Json(state), Json(restored.State));
+        // The warm start is ML.NET's saved model, a zip stamped with the time of saving: the same parameters, not the same bytes.
+        Assert.Equal(Json(state with { WarmStart = null }), Json(restored.State with { WarmStart = null }));
+        Assert.Equal(new PropensityTrainer().Load(state.WarmStart!).Weights.ToArray(), new PropensityTrainer().Load(restored.State.WarmStart!).Weights.ToArray());
         Assert.Equal(Json(snapshot), Json(ReadFormer(snapshot, "LN1")));
     }
 }
