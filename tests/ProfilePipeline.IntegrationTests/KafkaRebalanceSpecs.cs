@@ -41,8 +41,13 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         var labels = new RecordingLabelSink();
         var points = node.Settings.DecisionPoints ?? throw new InvalidOperationException("learning is on in the shipped config");
 
+        // What each consumer was assigned and gave up, generation by generation: printed with a failure, as the group's timing varies.
+        var consumerLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var consumers = 0;
+
         (IKafkaControl Control, Task Completion, PipelineMetrics Metrics) Start()
         {
+            var name = $"consumer {Interlocked.Increment(ref consumers)}";
             var metrics = new PipelineMetrics();
             var parts = new ProfileGraphParts(
                 new BehaviorCleaner(pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
@@ -50,7 +55,8 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
             {
                 Labels = new LabelSettings(points, 1_000_000, labels, node.DecisionPointIndex!),
             };
-            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536).PreMaterialize(materializer);
+            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536, line => consumerLog.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {name}: {line}"))
+                .PreMaterialize(materializer);
             parts = parts with { Revocations = control.Revocations };
             // Held to 2,000 records/s each, so that the second consumer joins while the first still has most of the topic.
             var source = records.Throttle(2_000, TimeSpan.FromSeconds(1), 200, ThrottleMode.Shaping);
@@ -72,6 +78,7 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         producer.Flush(TimeSpan.FromSeconds(30));
 
         Assert.True(first.Metrics.Completed < Stream.Events, "the first consumer gave partitions away");
+        Assert.Contains(consumerLog, line => line.Contains("consumer 2: kafka consumer: assigned"));
         var latest = ProfileOutputs.LatestByKey(broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2)));
         var differences = ProfileOutputs.Differences(truth, latest);
         Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
@@ -82,7 +89,8 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         var counts = $"taken {first.Metrics.DecisionPoints} + {second.Metrics.DecisionPoints}, labelled {labels.Labelled.Count} (repeats {labels.Repeats}), "
             + $"open {first.Metrics.OpenDecisionPoints} + {second.Metrics.OpenDecisionPoints}, handed over {first.Metrics.DecisionPointsHandedOver} + {second.Metrics.DecisionPointsHandedOver}, "
             + $"restored {first.Metrics.DecisionPointsRestored} + {second.Metrics.DecisionPointsRestored}, released {first.Metrics.LabelsReleased} + {second.Metrics.LabelsReleased}, "
-            + $"unlabelled {first.Metrics.DecisionPointsUnlabelled} + {second.Metrics.DecisionPointsUnlabelled}, redelivered {first.Metrics.Redelivered} + {second.Metrics.Redelivered}";
+            + $"unlabelled {first.Metrics.DecisionPointsUnlabelled} + {second.Metrics.DecisionPointsUnlabelled}, redelivered {first.Metrics.Redelivered} + {second.Metrics.Redelivered}"
+            + $"\nthe consumers' assignments and revocations:\n{string.Join("\n", consumerLog.Where(line => line.Contains("assigned") || line.Contains("revoked")))}";
         Assert.True(first.Metrics.DecisionPointsHandedOver > 0 && second.Metrics.DecisionPointsRestored > 0, "open points handed over: " + counts);
         Assert.True(labels.Conflicts.IsEmpty, $"{labels.Conflicts.Count} points labelled both ways, first: {string.Join(", ", labels.Conflicts.Take(5))}; {counts}");
         var taken = first.Metrics.DecisionPoints + second.Metrics.DecisionPoints;
