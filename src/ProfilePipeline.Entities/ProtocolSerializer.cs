@@ -79,102 +79,76 @@ public class ProtocolSerializer(ExtendedActorSystem system) : SerializerWithStri
         _ => throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {o.GetType()}"),
     };
 
-    public override byte[] ToBinary(object obj)
+    public override byte[] ToBinary(object obj) => obj switch
     {
-        switch (obj)
+        RecordBehaviors record => DecisionPointCodec.ToBytes(256, w =>
         {
-            case UpdateDecisionPoints update:
-                return PointChangesToBytes(update.Partition, update.Opened, update.Purchased, update.Closed);
-            case DecisionPointsUpdated updated:
-                return PointChangesToBytes(updated.Partition, updated.Opened, updated.Purchased, updated.Closed);
-            case PartitionDecisionPoints points:
-                return PartitionPointsToBytes(points);
-            case not RecordBehaviors:
-                return JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
-        }
-        var record = (RecordBehaviors)obj;
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
-        {
-            writer.Write(record.UserId);
-            writer.Write(BehaviorEventCodec.ToBytes(new BehaviorsRecorded(record.Events, [])));
-        }
-        return stream.ToArray();
-    }
+            w.Write(record.UserId);
+            w.Write(BehaviorEventCodec.ToBytes(new BehaviorsRecorded(record.Events, [])));
+        }),
+        UpdateDecisionPoints update => PointChangesToBytes(update.Partition, update.Opened, update.Purchased, update.Closed),
+        DecisionPointsUpdated updated => PointChangesToBytes(updated.Partition, updated.Opened, updated.Purchased, updated.Closed),
+        PartitionDecisionPoints points => PartitionPointsToBytes(points),
+        _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
+    };
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
-        switch (manifest)
+        "RB1" => DecisionPointCodec.FromBytes(bytes, r =>
         {
-            case "UP2":
-                return PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new UpdateDecisionPoints(partition, opened, purchased, closed));
-            case "PU2":
-                return PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new DecisionPointsUpdated(partition, opened, purchased, closed));
-            case "PO2":
-                return PartitionPointsFromBytes(bytes);
-        }
-        if (manifest == "RB1")
-        {
-            using var reader = new BinaryReader(new MemoryStream(bytes));
-            var userId = reader.ReadString();
-            var events = BehaviorEventCodec.BehaviorsRecordedFromBytes(reader.ReadBytes(bytes.Length - (int)reader.BaseStream.Position)).Events;
-            return new RecordBehaviors(userId, events);
-        }
-        return Types.TryGetValue(manifest, out var type)
+            var userId = r.ReadString();
+            return new RecordBehaviors(userId, BehaviorEventCodec.BehaviorsRecordedFromBytes(r.ReadBytes(bytes.Length - (int)r.BaseStream.Position)).Events);
+        }),
+        "UP2" => PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new UpdateDecisionPoints(partition, opened, purchased, closed)),
+        "PU2" => PointChangesFromBytes(bytes, (partition, opened, purchased, closed) => new DecisionPointsUpdated(partition, opened, purchased, closed)),
+        "PO2" => PartitionPointsFromBytes(bytes),
+        _ => JsonFromBinary(bytes, manifest),
+    };
+
+    private static object JsonFromBinary(byte[] bytes, string manifest) =>
+        Types.TryGetValue(manifest, out var type)
             ? JsonSerializer.Deserialize(bytes, type, Json)!
             : throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(ProtocolSerializer)}");
-    }
 
     /// <summary>The partition, the points opened, the ids of those marked purchased, the ids of those closed.</summary>
     private static byte[] PointChangesToBytes(string partition, ImmutableArray<OpenDecisionPoint> opened, ImmutableArray<string> purchased,
-        ImmutableArray<string> closed)
-    {
-        using var stream = new MemoryStream(64 + opened.Length * 128 + (purchased.Length + closed.Length) * 24);
-        using (var writer = new BinaryWriter(stream))
+        ImmutableArray<string> closed) =>
+        DecisionPointCodec.ToBytes(64 + opened.Length * 128 + (purchased.Length + closed.Length) * 24, w =>
         {
-            writer.Write(partition);
-            DecisionPointCodec.WriteAll(writer, opened, DecisionPointCodec.Write);
-            DecisionPointCodec.WriteAll(writer, purchased, (w, id) => w.Write(id));
-            DecisionPointCodec.WriteAll(writer, closed, (w, id) => w.Write(id));
-        }
-        return stream.ToArray();
-    }
+            w.Write(partition);
+            DecisionPointCodec.WriteAll(w, opened, DecisionPointCodec.Write);
+            DecisionPointCodec.WriteAll(w, purchased, (w, id) => w.Write(id));
+            DecisionPointCodec.WriteAll(w, closed, (w, id) => w.Write(id));
+        });
 
     private static T PointChangesFromBytes<T>(byte[] bytes,
-        Func<string, ImmutableArray<OpenDecisionPoint>, ImmutableArray<string>, ImmutableArray<string>, T> create)
-    {
-        using var reader = new BinaryReader(new MemoryStream(bytes));
-        var partition = reader.ReadString();
-        var opened = DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadOpen, MinOpenPointBytes);
-        var purchased = DecisionPointCodec.ReadAll(reader, r => r.ReadString());
-        var closed = DecisionPointCodec.ReadAll(reader, r => r.ReadString());
-        return create(partition, [.. opened], [.. purchased], [.. closed]);
-    }
+        Func<string, ImmutableArray<OpenDecisionPoint>, ImmutableArray<string>, ImmutableArray<string>, T> create) =>
+        DecisionPointCodec.FromBytes(bytes, r =>
+        {
+            var partition = r.ReadString();
+            var opened = DecisionPointCodec.ReadAll(r, DecisionPointCodec.ReadOpen, DecisionPointCodec.MinOpenBytes);
+            var purchased = DecisionPointCodec.ReadAll(r, r => r.ReadString());
+            var closed = DecisionPointCodec.ReadAll(r, r => r.ReadString());
+            return create(partition, [.. opened], [.. purchased], [.. closed]);
+        });
 
     /// <summary>The partition, the points, and whether a next page follows and after which id.</summary>
-    private static byte[] PartitionPointsToBytes(PartitionDecisionPoints points)
-    {
-        using var stream = new MemoryStream(64 + points.Points.Length * 128);
-        using (var writer = new BinaryWriter(stream))
+    private static byte[] PartitionPointsToBytes(PartitionDecisionPoints points) =>
+        DecisionPointCodec.ToBytes(64 + points.Points.Length * 128, w =>
         {
-            writer.Write(points.Partition);
-            DecisionPointCodec.WriteAll(writer, points.Points, DecisionPointCodec.Write);
-            writer.Write(points.Next is not null);
-            writer.Write(points.Next ?? "");
-        }
-        return stream.ToArray();
-    }
+            w.Write(points.Partition);
+            DecisionPointCodec.WriteAll(w, points.Points, DecisionPointCodec.Write);
+            w.Write(points.Next is not null);
+            w.Write(points.Next ?? "");
+        });
 
-    private static PartitionDecisionPoints PartitionPointsFromBytes(byte[] bytes)
-    {
-        using var reader = new BinaryReader(new MemoryStream(bytes));
-        var partition = reader.ReadString();
-        var points = DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadOpen, MinOpenPointBytes);
-        var hasNext = reader.ReadBoolean();
-        var next = reader.ReadString();
-        return new PartitionDecisionPoints(partition, [.. points]) { Next = hasNext ? next : null };
-    }
-
-    /// <summary>Three empty strings, a time, an empty feature vector and a flag.</summary>
-    private const int MinOpenPointBytes = 3 + 8 + 1 + 1 + 1;
+    private static PartitionDecisionPoints PartitionPointsFromBytes(byte[] bytes) =>
+        DecisionPointCodec.FromBytes(bytes, r =>
+        {
+            var partition = r.ReadString();
+            var points = DecisionPointCodec.ReadAll(r, DecisionPointCodec.ReadOpen, DecisionPointCodec.MinOpenBytes);
+            var hasNext = r.ReadBoolean();
+            var next = r.ReadString();
+            return new PartitionDecisionPoints(partition, [.. points]) { Next = hasNext ? next : null };
+        });
 }

@@ -64,6 +64,14 @@ public sealed class DecisionPointIndexSerializationSpecs() : TestKit(ProtocolSer
     }
 
     [Fact]
+    public void Points_as_small_as_the_layout_allows_are_not_taken_for_a_corrupt_count()
+    {
+        var smallest = new OpenDecisionPoint(new DecisionPoint("", "", 0, "", []), false);
+        var (copy, _, _) = RoundTrip(new DecisionPointsUpdated("p", [.. Enumerable.Repeat(smallest, 50)], [], []));
+        AssertSame([.. Enumerable.Repeat(smallest, 50)], Assert.IsType<DecisionPointsUpdated>(copy).Opened);
+    }
+
+    [Fact]
     public void A_page_of_open_points_round_trips_with_and_without_a_next_page()
     {
         foreach (var next in new[] { "evt-39", null, "" })

@@ -9,6 +9,31 @@ namespace ProfilePipeline.Domain.Serialization;
 /// </summary>
 public static class DecisionPointCodec
 {
+    /// <summary>The least bytes a written point takes (three empty strings, a time, an empty feature vector), to refuse corrupt counts.</summary>
+    public const int MinPointBytes = 3 + sizeof(long) + 1;
+
+    /// <summary>A point and its purchase flag.</summary>
+    public const int MinOpenBytes = MinPointBytes + 1;
+
+    /// <summary>A point, its label and when it was resolved.</summary>
+    public const int MinExampleBytes = MinPointBytes + 1 + sizeof(long);
+
+    /// <summary>What <paramref name="write"/> writes, as bytes; <paramref name="capacity"/> sizes the buffer.</summary>
+    public static byte[] ToBytes(int capacity, Action<BinaryWriter> write)
+    {
+        using var stream = new MemoryStream(capacity);
+        using (var writer = new BinaryWriter(stream))
+            write(writer);
+        return stream.ToArray();
+    }
+
+    /// <summary>What <paramref name="read"/> reads from <paramref name="bytes"/>.</summary>
+    public static T FromBytes<T>(byte[] bytes, Func<BinaryReader, T> read)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        return read(reader);
+    }
+
     public static void WriteFeatures(BinaryWriter w, float[] features)
     {
         w.Write7BitEncodedInt(features.Length);

@@ -86,32 +86,23 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
 
     public override byte[] ToBinary(object obj) => obj switch
     {
-        LabelsResolved resolved => Binary(64 + resolved.Labels.Length * 160, w => DecisionPointCodec.WriteAll(w, resolved.Labels, DecisionPointCodec.Write)),
-        LabelsLearned learned => Binary(64 + learned.Labels.Length * 96, w => DecisionPointCodec.WriteAll(w, learned.Labels, Write)),
+        LabelsResolved resolved => DecisionPointCodec.ToBytes(64 + resolved.Labels.Length * 160, w => DecisionPointCodec.WriteAll(w, resolved.Labels, DecisionPointCodec.Write)),
+        LabelsLearned learned => DecisionPointCodec.ToBytes(64 + learned.Labels.Length * 96, w => DecisionPointCodec.WriteAll(w, learned.Labels, Write)),
         LearnerSnapshot snapshot => SnapshotToBytes(snapshot),
         _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
     };
 
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
-        using var reader = new BinaryReader(new MemoryStream(bytes));
-        return manifest switch
-        {
-            "LR2" => new LabelsResolved([.. DecisionPointCodec.ReadAll(reader, DecisionPointCodec.ReadExample, 3 + 8 + 1 + 1 + 1 + 8)]),
-            "LL2" => new LabelsLearned([.. DecisionPointCodec.ReadAll(reader, ReadLearned, 8 + 8 + 1 + 1 + 1 + 8)]),
-            "LN2" => SnapshotFromBytes(reader),
-            _ when Types.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)!,
-            _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}"),
-        };
-    }
+        "LR2" => DecisionPointCodec.FromBytes(bytes, r => new LabelsResolved([.. DecisionPointCodec.ReadAll(r, DecisionPointCodec.ReadExample, DecisionPointCodec.MinExampleBytes)])),
+        "LL2" => DecisionPointCodec.FromBytes(bytes, r => new LabelsLearned([.. DecisionPointCodec.ReadAll(r, ReadLearned, MinLearnedBytes)])),
+        "LN2" => DecisionPointCodec.FromBytes(bytes, SnapshotFromBytes),
+        _ when Types.TryGetValue(manifest, out var type) => JsonSerializer.Deserialize(bytes, type, Json)!,
+        _ => throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' for {nameof(LearnerSerializer)}"),
+    };
 
-    private static byte[] Binary(int capacity, Action<BinaryWriter> write)
-    {
-        using var stream = new MemoryStream(capacity);
-        using (var writer = new BinaryWriter(stream))
-            write(writer);
-        return stream.ToArray();
-    }
+    /// <summary>The least bytes a written label takes: fingerprint, time, empty kind, empty features, label, resolution time.</summary>
+    private const int MinLearnedBytes = sizeof(ulong) + sizeof(long) + 1 + 1 + 1 + sizeof(long);
 
     /// <summary>The point's fingerprint, its time, kind and features, the label and when it was resolved.</summary>
     private static void Write(BinaryWriter w, LearnedLabel label)
@@ -142,7 +133,7 @@ public sealed class LearnerSerializer(ExtendedActorSystem system) : SerializerWi
             Learner = learner with { WindowFeatures = [], WindowLabels = [], WindowTimes = [], Metrics = metrics with { RecentScores = [], RecentLabels = [] } },
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(rest, Json);
-        return Binary(json.Length + snapshot.RecentPoints.Length * 9 + learner.WindowFeatures.Length * 80 + metrics.RecentScores.Length * 9 + 64, w =>
+        return DecisionPointCodec.ToBytes(json.Length + snapshot.RecentPoints.Length * 9 + learner.WindowFeatures.Length * 80 + metrics.RecentScores.Length * 9 + 64, w =>
         {
             w.Write(json.Length);
             w.Write(json);
