@@ -26,14 +26,11 @@ public sealed partial class BenchRunner
         var report = NewReport(new JsonObject([.. configFiles.Select((file, i) => KeyValuePair.Create(names[i], (JsonNode?)File.ReadAllText(file)))]));
         var comparison = new JsonObject { ["rounds"] = options.Runs, ["baseline"] = names[0] };
         var results = names.ToDictionary(name => name, _ => new JsonObject());
+        // Once, before any measured run: the first run of a configuration in a process compiles its code paths.
+        for (var i = 0; i < configFiles.Count; i++)
+            console.WriteLine($"  {names[i]}, {Journals[0].Name}: warm-up: {Describe(await RunAndDiscardAsync(Journals[0].Hocon, records, sideData, configFiles[i]).ConfigureAwait(false))}");
         foreach (var (journal, key, hocon) in Journals)
         {
-            if (key == Journals[0].Key)
-            {
-                // Once per process, before any measured run: the first run of a configuration compiles its code paths.
-                for (var i = 0; i < configFiles.Count; i++)
-                    console.WriteLine($"  {names[i]}, {journal}: warm-up: {Describe(await RunAndDiscardAsync(hocon, records, sideData, configFiles[i]).ConfigureAwait(false))}");
-            }
             var runs = names.Select(_ => new List<BenchPipeline.Result>()).ToList();
             for (var round = 0; round < options.Runs; round++)
             {
@@ -66,12 +63,6 @@ public sealed partial class BenchRunner
     /// <summary>Medians of one configuration's runs, and its change from the baseline's runs of the same rounds.</summary>
     private static JsonObject Figures(List<BenchPipeline.Result> runs, List<BenchPipeline.Result> baseline, int events)
     {
-        static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-        }
-
         return new JsonObject
         {
             ["eventsPerSecond"] = Math.Round(Median(runs.Select(r => r.EventsPerSecond))),

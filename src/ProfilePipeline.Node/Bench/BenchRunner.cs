@@ -263,7 +263,12 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
         return results;
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+    /// <summary>The middle value; with an even count, the mean of the two middle ones.</summary>
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
 
     internal static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 2);
 
