@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace ProfilePipeline.Kafka;
 
 /// <summary>
@@ -8,11 +10,16 @@ namespace ProfilePipeline.Kafka;
 /// </summary>
 public sealed class PartitionRevocations
 {
+    private static readonly ConcurrentDictionary<(string Topic, int Partition), string> InputNames = new();
     private readonly object _gate = new();
     private readonly List<string> _revoked = [];
 
-    /// <summary>How a stream stage names a Kafka partition it reads (its input partition).</summary>
-    public static string InputName(string topic, int partition) => $"kafka:{topic}/{partition}";
+    /// <summary>
+    /// How a stream stage names a Kafka partition it reads (its input partition): one string per partition, made once,
+    /// not one per record (the stages key their state by it, per record).
+    /// </summary>
+    public static string InputName(string topic, int partition) =>
+        InputNames.GetOrAdd((topic, partition), static key => $"kafka:{key.Topic}/{key.Partition}");
 
     /// <summary>Partitions given up, by <see cref="InputName"/>.</summary>
     public void Add(IEnumerable<string> partitions)

@@ -22,9 +22,10 @@ public static class RecordSources
     public static IEnumerable<RawBehavior> ReadGenerator(GeneratorSettings settings, long resumeAfter)
     {
         var format = new JsonLinesFormat();
+        var sourceId = settings.SourceId; // one string for every record: the stages key their state by it
         return new BehaviorGenerator(settings).Generate()
             .Where(r => r.Offset > resumeAfter)
-            .Select(r => format.Read(new SourcePosition(settings.SourceId, r.Offset), r.Line));
+            .Select(r => format.Read(new SourcePosition(sourceId, r.Offset), r.Line));
     }
 
     /// <summary>The id under which a file's progress is checkpointed and its offsets deduplicated.</summary>
