@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Persistence;
 using ProfilePipeline.Domain.Learning;
+using ProfilePipeline.Domain.Serialization;
 
 namespace ProfilePipeline.Entities;
 
@@ -14,13 +15,13 @@ public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenD
     ImmutableArray<string> Closed) : IWithPartition
 {
     /// <summary>
-    /// The same changes in messages of at most <paramref name="maxBytes"/> (estimated), in order (opened, then marked,
-    /// then closed); applied one after the other they change the index as this one does. A point is in at most one of
-    /// the three, and a mark is of a point opened before.
+    /// The same changes in messages of at most <paramref name="maxBytes"/> of points and ids (as the binary layout UP2
+    /// writes them), in order (opened, then marked, then closed); applied one after the other they change the index as
+    /// this one does. A point is in at most one of the three, and a mark is of a point opened before.
     /// </summary>
     public IEnumerable<UpdateDecisionPoints> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes) =>
-        RemoteMessageLimits.InPieces(Opened, open => RemoteMessageLimits.JsonBytes(open.Point), Purchased, Closed,
-            (opened, purchased, closed) => new UpdateDecisionPoints(Partition, opened, purchased, closed), maxBytes);
+        RemoteMessageLimits.InPieces(Opened, open => DecisionPointCodec.Bytes(open.Point) + 1, Purchased, Closed,
+            (opened, purchased, closed) => new UpdateDecisionPoints(Partition, opened, purchased, closed), maxBytes, DecisionPointCodec.StringBytes);
 }
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateDecisionPoints"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using ProfilePipeline.Domain.Learning;
 
 namespace ProfilePipeline.Entities;
 
@@ -7,8 +6,8 @@ namespace ProfilePipeline.Entities;
 /// How large a message that may cross nodes gets. An index may hold a great many entries and a batch may change a great
 /// many; a message over the remoting frame size (128,000 bytes by default) is dropped by the transport. So a stage reads
 /// an index in pages of <see cref="PageEntries"/>, and writes a large batch's changes (or hands a large batch of labels
-/// to the learner) in pieces of at most <see cref="MaxBytes"/> by a generous estimate of their JSON. Checked over a real
-/// remote hop with long ids.
+/// to the learner) in pieces of at most <see cref="MaxBytes"/>: counted exactly in the binary layout of decision points,
+/// by a generous estimate of their JSON for the rest. Checked over a real remote hop with long ids.
 /// </summary>
 public static class RemoteMessageLimits
 {
@@ -21,22 +20,21 @@ public static class RemoteMessageLimits
     /// <summary>A generous estimate of a string's bytes in JSON: every UTF-8 byte escaped twice over, and the quotes.</summary>
     public static int JsonBytes(string text) => 2 * System.Text.Encoding.UTF8.GetByteCount(text) + 4;
 
-    /// <summary>A generous estimate of a decision point's bytes in JSON: its ids, its kind and its features.</summary>
-    public static int JsonBytes(DecisionPoint point) =>
-        160 + 24 * point.Features.Length + JsonBytes(point.UserId) + JsonBytes(point.EventId) + JsonBytes(point.Kind);
-
     /// <summary>
     /// An update of entries and two lists of ids in pieces (the entries first, then the first list, then the second),
     /// each within <paramref name="maxBytes"/>: applied one after the other, in order, they change what the whole update
     /// changes.
     /// </summary>
     /// <param name="piece">Builds one piece's message from its entries and ids.</param>
+    /// <param name="idBytes">The bytes of an id in the message's layout (by default, as JSON).</param>
     public static IEnumerable<TMessage> InPieces<TEntry, TMessage>(IReadOnlyList<TEntry> entries, Func<TEntry, int> bytesOf, IReadOnlyList<string> first,
-        IReadOnlyList<string> second, Func<ImmutableArray<TEntry>, ImmutableArray<string>, ImmutableArray<string>, TMessage> piece, int maxBytes = MaxBytes)
+        IReadOnlyList<string> second, Func<ImmutableArray<TEntry>, ImmutableArray<string>, ImmutableArray<string>, TMessage> piece, int maxBytes = MaxBytes,
+        Func<string, int>? idBytes = null)
     {
+        idBytes ??= JsonBytes;
         var all = entries.Select(entry => (List: 0, Entry: entry, Id: "", Bytes: bytesOf(entry)))
-            .Concat(first.Select(id => (List: 1, Entry: default(TEntry)!, Id: id, Bytes: JsonBytes(id))))
-            .Concat(second.Select(id => (List: 2, Entry: default(TEntry)!, Id: id, Bytes: JsonBytes(id))));
+            .Concat(first.Select(id => (List: 1, Entry: default(TEntry)!, Id: id, Bytes: idBytes(id))))
+            .Concat(second.Select(id => (List: 2, Entry: default(TEntry)!, Id: id, Bytes: idBytes(id))));
         return Pack(all, e => e.Bytes, maxBytes).Select(run => piece([.. run.Where(e => e.List == 0).Select(e => e.Entry)],
             [.. run.Where(e => e.List == 1).Select(e => e.Id)], [.. run.Where(e => e.List == 2).Select(e => e.Id)]));
     }

@@ -18,6 +18,28 @@ public static class DecisionPointCodec
     /// <summary>A point, its label and when it was resolved.</summary>
     public const int MinExampleBytes = MinPointBytes + 1 + sizeof(long);
 
+    /// <summary>The bytes <see cref="Write(BinaryWriter, DecisionPoint)"/> writes for <paramref name="point"/>, exactly.</summary>
+    public static int Bytes(DecisionPoint point) =>
+        StringBytes(point.UserId) + StringBytes(point.EventId) + sizeof(long) + StringBytes(point.Kind) + CountBytes(point.Features.Length)
+        + sizeof(float) * point.Features.Length;
+
+    /// <summary>The bytes a string takes as <see cref="BinaryWriter"/> writes it: its UTF-8 length as a 7-bit count, then its UTF-8 bytes.</summary>
+    public static int StringBytes(string text)
+    {
+        var length = System.Text.Encoding.UTF8.GetByteCount(text);
+        return CountBytes(length) + length;
+    }
+
+    /// <summary>The bytes of a count written as a 7-bit encoded int.</summary>
+    public static int CountBytes(int count) => count < 0 ? 5 : count switch
+    {
+        < 1 << 7 => 1,
+        < 1 << 14 => 2,
+        < 1 << 21 => 3,
+        < 1 << 28 => 4,
+        _ => 5,
+    };
+
     /// <summary>What <paramref name="write"/> writes, as bytes; <paramref name="capacity"/> sizes the buffer.</summary>
     public static byte[] ToBytes(int capacity, Action<BinaryWriter> write)
     {

@@ -1,0 +1,58 @@
+using CsCheck;
+using ProfilePipeline.Domain.Learning;
+using ProfilePipeline.Domain.Serialization;
+
+namespace ProfilePipeline.Domain.Tests;
+
+/// <summary>
+/// The codec's count of a point's bytes is what it writes: the stages cut their messages to the remoting frame by it, so
+/// a count too small would let a message past the frame (dropped by the transport), one too large would only waste.
+/// </summary>
+public sealed class DecisionPointCodecProperties
+{
+    // Ids from empty to past the one-byte length prefix (127 bytes), with characters of one to four UTF-8 bytes.
+    private static readonly Gen<string> Text = Gen.OneOf(Gen.Const('a'), Gen.Const('é'), Gen.Const('€'), Gen.Const("😀"[0]), Gen.Char.AlphaNumeric)
+        .Array[0, 200].Select(chars => new string(chars));
+
+    private static readonly Gen<string> Id = Gen.OneOf(Text, Gen.Const("😀 user"), Gen.Const(new string('f', 200)));
+
+    private static readonly Gen<DecisionPoint> Point = Gen.Select(Id, Id, Gen.Long, Id, Gen.Float.Array[0, 40])
+        .Select((user, eventId, at, kind, features) => new DecisionPoint(user, eventId, at, kind, features));
+
+    [Fact]
+    public void A_points_counted_bytes_are_the_bytes_written()
+    {
+        Point.Sample(point =>
+        {
+            var written = DecisionPointCodec.ToBytes(16, w => DecisionPointCodec.Write(w, point));
+
+            Assert.Equal(written.Length, DecisionPointCodec.Bytes(point));
+        });
+    }
+
+    [Fact]
+    public void A_strings_counted_bytes_are_the_bytes_written()
+    {
+        Id.Sample(text =>
+        {
+            var written = DecisionPointCodec.ToBytes(16, w => w.Write(text));
+
+            Assert.Equal(written.Length, DecisionPointCodec.StringBytes(text));
+        });
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(127)]
+    [InlineData(128)]
+    [InlineData(16_383)]
+    [InlineData(16_384)]
+    [InlineData(2_097_152)]
+    [InlineData(int.MaxValue)]
+    public void A_counts_bytes_are_the_bytes_written(int count)
+    {
+        var written = DecisionPointCodec.ToBytes(8, w => w.Write7BitEncodedInt(count));
+
+        Assert.Equal(written.Length, DecisionPointCodec.CountBytes(count));
+    }
+}
