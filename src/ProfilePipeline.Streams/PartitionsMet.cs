@@ -11,6 +11,7 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
 {
     private readonly HashSet<string> _met = new(StringComparer.Ordinal);
     private readonly PartitionRevocations.Reader? _revocations = revocations?.NewReader();
+    private string? _last; // met: the partition of the last record looked at (runs of records share one partition's string)
 
     /// <summary>The partitions of the batch not met before, each with the offset of its first record in the batch; met from now on.</summary>
     public List<(string Partition, long Start)> TakeNew(IReadOnlyList<PipelineItem> batch)
@@ -18,8 +19,12 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
         var met = new List<(string Partition, long Start)>();
         foreach (var item in batch)
         {
-            if (_met.Add(item.Input.SourceId))
-                met.Add((item.Input.SourceId, item.Input.Offset));
+            var partition = item.Input.SourceId;
+            if (ReferenceEquals(partition, _last))
+                continue; // no hash per record for the common case
+            _last = partition;
+            if (_met.Add(partition))
+                met.Add((partition, item.Input.Offset));
         }
         return met;
     }
@@ -30,6 +35,8 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
         var revoked = _revocations?.TakeNew() ?? [];
         foreach (var partition in revoked)
             _met.Remove(partition);
+        if (revoked.Count > 0)
+            _last = null;
         return revoked;
     }
 }

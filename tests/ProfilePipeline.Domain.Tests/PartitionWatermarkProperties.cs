@@ -29,17 +29,19 @@ public sealed class PartitionWatermarkProperties
     public void Read_from_several_it_is_the_oldest_partitions_newest_time_minus_the_lateness_and_it_never_goes_back()
     {
         // Events of three partitions, each with a processing time; a partition is idle when it had no record for IdleAfter.
-        var events = Gen.Select(Gen.Int[0, 2], Gen.Long[0, 1_000], Gen.Long[0, 30]).Array[1, 200];
+        // Its name comes as one shared string or as a copy of it (a stage keeps the partition seen last by reference).
+        var events = Gen.Select(Gen.Int[0, 2], Gen.Long[0, 1_000], Gen.Long[0, 30], Gen.Bool).Array[1, 200];
+        string[] names = ["p0", "p1", "p2"];
         events.Sample(stream =>
         {
             var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
             var newest = new Dictionary<string, (long Time, long SeenAt)>();
             var now = 0L;
             var model = long.MinValue;
-            foreach (var (p, time, elapsed) in stream)
+            foreach (var (p, time, elapsed, shared) in stream)
             {
                 now += elapsed;
-                var partition = "p" + p;
+                var partition = shared ? names[p] : new string(names[p].AsSpan());
                 var before = newest.TryGetValue(partition, out var seen) ? seen : ((long Time, long SeenAt)?)null;
                 newest[partition] = (Math.Max(before?.Time ?? long.MinValue, time), now);
                 var moved = watermarks.Observe(partition, time, now);
@@ -77,5 +79,18 @@ public sealed class PartitionWatermarkProperties
         watermarks.Forget("slow"); // given up in a rebalance
         watermarks.Observe("fast", 4_000, now: 180);
         Assert.Equal(4_000 - Lateness, watermarks.Current);
+    }
+
+    [Fact]
+    public void A_partition_given_up_and_read_again_holds_the_watermark_again()
+    {
+        var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
+        watermarks.Observe("fast", 1_000, now: 0);
+        watermarks.Observe("slow", 100, now: 0);
+        watermarks.Forget("slow"); // the partition seen last
+
+        watermarks.Observe("slow", 150, now: 1); // back on this node at once: counted again, so it holds
+        watermarks.Observe("fast", 3_000, now: 2);
+        Assert.Equal(1_000 - Lateness, watermarks.Current);
     }
 }

@@ -16,8 +16,11 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
 
     private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
 
-    private sealed class Partition(long newest, long seenAt)
+    private Partition? _last; // the partition observed last: runs of events come from one partition, and are not hashed each
+
+    private sealed class Partition(string name, long newest, long seenAt)
     {
+        public string Name { get; } = name;
         public long Newest { get; set; } = newest;
         public long SeenAt { get; set; } = seenAt;
     }
@@ -28,8 +31,9 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// <summary>Takes an event of <paramref name="partition"/> into account, at processing time <paramref name="now"/> (ms); true when the watermark moved.</summary>
     public bool Observe(string partition, long eventTime, long now)
     {
-        if (_partitions.TryGetValue(partition, out var seen))
+        if (ReferenceEquals(partition, _last?.Name) || _partitions.TryGetValue(partition, out _last))
         {
+            var seen = _last!;
             var newer = eventTime > seen.Newest;
             var wasIdle = now - seen.SeenAt > idleAfterMs;
             seen.Newest = Math.Max(seen.Newest, eventTime);
@@ -38,7 +42,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
                 return false; // nothing newer from a partition already counted: the watermark cannot move
         }
         else
-            _partitions[partition] = new Partition(eventTime, now);
+            _partitions[partition] = _last = new Partition(partition, eventTime, now);
         return Advance(now);
     }
 
@@ -46,7 +50,11 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// Lets go of a partition no longer read here (given up in a rebalance): it holds the watermark back no more, from
     /// the next event on; the watermark does not go back.
     /// </summary>
-    public void Forget(string partition) => _partitions.Remove(partition);
+    public void Forget(string partition)
+    {
+        _partitions.Remove(partition);
+        _last = null;
+    }
 
     private bool Advance(long now)
     {

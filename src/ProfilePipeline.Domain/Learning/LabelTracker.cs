@@ -111,6 +111,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     private readonly Dictionary<string, List<Pending>> _openByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Pending, long> _byDeadline = new();
     private readonly Dictionary<string, Changes> _changes = new(StringComparer.Ordinal);
+    private (string? Partition, Changes? Changes) _lastChanges;
 
     /// <summary>
     /// The oldest of the newest event times of the partitions read (those not idle), minus the lateness; long.MinValue
@@ -212,6 +213,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
                 [.. p.Value.Opened.Values.Select(o => new OpenDecisionPoint(o.Point, o.Purchased))], [.. p.Value.Purchased], [.. p.Value.Closed]))
             .ToList();
         _changes.Clear();
+        _lastChanges = default;
         return taken;
     }
 
@@ -270,8 +272,11 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     {
         if (!keepChanges)
             return null;
+        if (ReferenceEquals(partition, _lastChanges.Partition))
+            return _lastChanges.Changes; // runs of points share one partition's string: no hash each
         if (!_changes.TryGetValue(partition, out var changes))
             _changes[partition] = changes = new Changes();
+        _lastChanges = (partition, changes);
         return changes;
     }
 }

@@ -1,0 +1,36 @@
+using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Kafka;
+
+namespace ProfilePipeline.Streams.Tests;
+
+/// <summary>The partitions a stage has met: each once, with where the run reads it from, and anew after the input gave it up.</summary>
+public sealed class PartitionsMetSpecs
+{
+    private static PipelineItem Item(string partition, long offset) => new(new SourcePosition(partition, offset), 0);
+
+    [Fact]
+    public void Each_partition_is_new_once_with_the_offset_of_its_first_record()
+    {
+        var met = new PartitionsMet();
+        var a = PartitionRevocations.InputName("events", 0);
+        var b = PartitionRevocations.InputName("events", 1);
+
+        Assert.Equal([(a, 7L), (b, 3L)], met.TakeNew([Item(a, 7), Item(a, 8), Item(b, 3), Item(a, 9)]));
+        // The same names as other strings (a record read apart from the others) are still met.
+        Assert.Empty(met.TakeNew([Item(new string(a.AsSpan()), 10), Item(new string(b.AsSpan()), 4)]));
+    }
+
+    [Fact]
+    public void A_partition_given_up_is_met_anew_when_it_comes_back_even_as_the_last_one_seen()
+    {
+        var revocations = new PartitionRevocations();
+        var met = new PartitionsMet(revocations);
+        var a = PartitionRevocations.InputName("events", 0);
+        Assert.Equal([(a, 1L)], met.TakeNew([Item(a, 1)]));
+
+        revocations.Add([a]);
+        Assert.Equal([a], met.TakeRevoked());
+
+        Assert.Equal([(a, 40L)], met.TakeNew([Item(a, 40), Item(a, 41)]));
+    }
+}
