@@ -9,14 +9,17 @@ using ProfilePipeline.Streams;
 
 namespace ProfilePipeline.Node.Bench;
 
-/// <summary>Garbage collections and the time the runtime was paused for them.</summary>
-public sealed record GcActivity(int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+/// <summary>Garbage collections, the time the runtime was paused for them, and the bytes allocated (all threads).</summary>
+public sealed record GcActivity(int Gen0, int Gen1, int Gen2, TimeSpan Paused, long Allocated)
 {
-    public static GcActivity Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+    public static GcActivity Now() =>
+        new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
 
-    public static GcActivity operator -(GcActivity a, GcActivity b) => new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Paused - b.Paused);
+    public static GcActivity operator -(GcActivity a, GcActivity b) =>
+        new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Paused - b.Paused, a.Allocated - b.Allocated);
 
-    public override string ToString() => $"GC paused {Paused.TotalMilliseconds:N0} ms ({Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
+    public override string ToString() =>
+        $"GC paused {Paused.TotalMilliseconds:N0} ms ({Gen0} gen0, {Gen1} gen1, {Gen2} gen2), {Allocated / 1_000_000.0:N0} MB allocated";
 }
 
 /// <summary>One measured run of the whole graph (the same parts as `run`) over records held in memory.</summary>

@@ -71,6 +71,8 @@ public sealed partial class BenchRunner
             ["cpuSecondsPer100kEvents"] = Math.Round(Median(runs.Select(r => r.ProcessorTime.TotalSeconds * 100_000 / events)), 3),
             ["cpuChange"] = Math.Round(Median(runs.Zip(baseline, (run, base_) => run.ProcessorTime / base_.ProcessorTime - 1)), 4),
             ["coresBusy"] = Math.Round(Median(runs.Select(r => r.CoresBusy)), 2),
+            ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Gc.Allocated / 1e6 * 100_000 / events)), 1),
+            ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.Gc.Paused.TotalSeconds)), 3),
             // What the configuration did with the same events, to see that each ran as meant.
             ["eventsApplied"] = runs[^1].Metrics.Applied,
             ["decisionPoints"] = runs[^1].Metrics.DecisionPoints,
