@@ -55,4 +55,25 @@ public sealed class DecisionPointCodecProperties
 
         Assert.Equal(written.Length, DecisionPointCodec.CountBytes(count));
     }
+
+    [Fact]
+    public void Messages_written_after_and_within_one_another_on_a_thread_are_each_whole()
+    {
+        // The thread's kept buffer: a message written while another is (a serializer calling another) gets its own.
+        var outer = DecisionPointCodec.ToBytes(8, w =>
+        {
+            w.Write("outer");
+            var inner = DecisionPointCodec.ToBytes(8, inner => inner.Write("inner"));
+            w.Write(inner.Length);
+            w.Write(inner);
+            w.Write(7L);
+        });
+        var (first, inner, last) = DecisionPointCodec.FromBytes(outer, r => (r.ReadString(), r.ReadBytes(r.ReadInt32()), r.ReadInt64()));
+        Assert.Equal(("outer", "inner", 7L), (first, DecisionPointCodec.FromBytes(inner, r => r.ReadString()), last));
+
+        // A large message (a snapshot) and the small ones after it: each only its own bytes.
+        Assert.Equal(3_000_000, DecisionPointCodec.ToBytes(8, w => w.Write(new byte[3_000_000])).Length);
+        Assert.Equal([1, 0, 0, 0], DecisionPointCodec.ToBytes(8, w => w.Write(1)));
+        Assert.Equal([2, 0, 0, 0], DecisionPointCodec.ToBytes(8, w => w.Write(2)));
+    }
 }

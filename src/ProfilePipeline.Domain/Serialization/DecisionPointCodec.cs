@@ -40,8 +40,46 @@ public static class DecisionPointCodec
         _ => 5,
     };
 
-    /// <summary>What <paramref name="write"/> writes, as bytes; <paramref name="capacity"/> sizes the buffer.</summary>
+    /// <summary>
+    /// What <paramref name="write"/> writes, as bytes. Written into a buffer the thread keeps for the next message
+    /// (<paramref name="capacity"/> sizes it at first), so that a message allocates only its bytes: a fresh buffer grew
+    /// by doubling and was copied out, three to four times a message's size, for every journal entry of points.
+    /// </summary>
     public static byte[] ToBytes(int capacity, Action<BinaryWriter> write)
+    {
+        if (_writing)
+            return ToBytesOnce(capacity, write); // a message written while writing another
+        var buffer = _kept ?? NewBuffer(capacity);
+        _writing = true;
+        try
+        {
+            buffer.Stream.SetLength(0);
+            write(buffer.Writer);
+            buffer.Writer.Flush();
+            return buffer.Stream.ToArray();
+        }
+        finally
+        {
+            _writing = false;
+            _kept = buffer.Stream.Capacity <= KeptBufferBytes ? buffer : null; // one grown for a snapshot is let go
+        }
+    }
+
+    private const int KeptBufferBytes = 1 << 20;
+
+    /// <summary>The thread's buffer for the next message, and whether a message is being written on the thread now.</summary>
+    [ThreadStatic] private static WriteBuffer? _kept;
+    [ThreadStatic] private static bool _writing;
+
+    private sealed record WriteBuffer(MemoryStream Stream, BinaryWriter Writer);
+
+    private static WriteBuffer NewBuffer(int capacity)
+    {
+        var stream = new MemoryStream(Math.Clamp(capacity, 256, KeptBufferBytes));
+        return new WriteBuffer(stream, new BinaryWriter(stream));
+    }
+
+    private static byte[] ToBytesOnce(int capacity, Action<BinaryWriter> write)
     {
         using var stream = new MemoryStream(capacity);
         using (var writer = new BinaryWriter(stream))
