@@ -3,6 +3,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Events;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Profile;
 using ProfilePipeline.Entities;
 
@@ -100,34 +101,43 @@ public static class ProfileUpdateStage
         foreach (var (indices, reply) in asks)
         {
             var ack = await reply.ConfigureAwait(false);
+            // One profile update per user and batch, on the last event taken; a redelivery republishes the current profile
+            // (at-least-once output).
             var last = -1;
             for (var j = 0; j < indices.Count; j++)
             {
-                var i = indices[j];
-                var outcome = ack.Outcomes[j];
-                batch[i] = batch[i] with { Outcome = outcome };
-                if (outcome == EventOutcome.Late)
-                    batch[i] = batch[i] with { DeadLetter = LateLetter(batch[i], ack.Features) };
-                if (outcome is EventOutcome.Applied or EventOutcome.Redelivered)
-                    last = i;
+                if (ack.Outcomes[j] is EventOutcome.Applied or EventOutcome.Redelivered)
+                    last = indices[j];
             }
-            // One profile update per user and batch; a redelivery republishes the current profile (at-least-once output).
-            if (last >= 0)
-                batch[last] = batch[last] with { Features = ack.Features };
-            foreach (var point in ack.DecisionPoints)
+            // A redelivered event's point comes back too: the label stage may have lost it to a crash (it knows it if not).
+            List<DecisionPoint>? points = ack.DecisionPoints.Length > 0 ? [.. ack.DecisionPoints] : null;
+            for (var j = 0; j < indices.Count; j++)
             {
-                foreach (var i in indices)
+                var i = indices[j];
+                var item = batch[i];
+                var outcome = ack.Outcomes[j];
+                var taken = outcome is EventOutcome.Applied or EventOutcome.Redelivered;
+                batch[i] = item with // one copy of the record for all it learns here
                 {
-                    // A redelivered event's point comes back too: the label stage may have lost it to a crash (it knows it if not).
-                    if (batch[i].Outcome is EventOutcome.Applied or EventOutcome.Redelivered && batch[i].Event!.EventId == point.EventId)
-                    {
-                        batch[i] = batch[i] with { DecisionPoint = point };
-                        break;
-                    }
-                }
+                    Outcome = outcome,
+                    DeadLetter = outcome == EventOutcome.Late ? LateLetter(item, ack.Features) : item.DeadLetter,
+                    Features = i == last ? ack.Features : item.Features,
+                    DecisionPoint = taken && TakePoint(points, item.Event!.EventId) is { } point ? point : item.DecisionPoint,
+                };
             }
         }
         return batch;
+    }
+
+    /// <summary>The point taken at the event, removed from <paramref name="points"/> (so that it goes to one record only); null if none.</summary>
+    private static DecisionPoint? TakePoint(List<DecisionPoint>? points, string eventId)
+    {
+        var found = points?.FindIndex(point => point.EventId == eventId) ?? -1;
+        if (found < 0)
+            return null;
+        var taken = points![found];
+        points.RemoveAt(found);
+        return taken;
     }
 
     /// <summary>
