@@ -1,3 +1,4 @@
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Profile;
 
 namespace ProfilePipeline.Domain.Learning;
@@ -39,16 +40,26 @@ public static class PropensityFeatures
     private const double HourMs = 3_600_000;
     private const double DayMs = 24 * HourMs;
 
-    public static float[] Vector(ProfileFeatures f) => Vector(new Inputs(f.AsOf, f.FirstSeen, f.Lifetime, f.Last1h, f.Last24h, f.Last30d,
-        f.LastPurchaseAt, f.LastCartAddAt, f.Sessions.CurrentEvents, f.DistinctItems, f.DistinctCategories));
+    public static float[] Vector(ProfileFeatures f) => Vector(new Inputs(f.AsOf, f.FirstSeen, Counts.Of(f.Lifetime), Counts.Of(f.Last1h),
+        Counts.Of(f.Last24h), Counts.Of(f.Last30d), f.LastPurchaseAt, f.LastCartAddAt, f.Sessions.CurrentEvents, f.DistinctItems, f.DistinctCategories));
 
     /// <summary>
     /// What the vector is computed from: a part of <see cref="ProfileFeatures"/>, which <see cref="ProfileState"/> can give
-    /// without building the whole profile (a decision point needs only this).
+    /// without building the whole profile, or any object (a decision point needs only this).
     /// </summary>
     public readonly record struct Inputs(
-        long AsOf, long FirstSeen, BehaviorTotals Lifetime, BehaviorTotals Last1h, BehaviorTotals Last24h, BehaviorTotals Last30d,
+        long AsOf, long FirstSeen, Counts Lifetime, Counts Last1h, Counts Last24h, Counts Last30d,
         long? LastPurchaseAt, long? LastCartAddAt, long SessionEvents, long DistinctItems, long DistinctCategories);
+
+    /// <summary>The totals of a window (or the lifetime) that the vector reads.</summary>
+    public readonly record struct Counts(long Views, long Searches, long CartAdds, long Favorites, long Purchases, decimal Spend)
+    {
+        public static Counts Of(BehaviorTotals t) => new(t.Views, t.Searches, t.CartAdds, t.Favorites, t.Purchases, t.Spend);
+
+        /// <summary>From counts indexed by <see cref="BehaviorType"/> (as a profile keeps them), and the spend.</summary>
+        public static Counts Of(ReadOnlySpan<long> counts, decimal spend) => new(counts[(int)BehaviorType.View], counts[(int)BehaviorType.Search],
+            counts[(int)BehaviorType.CartAdd], counts[(int)BehaviorType.Favorite], counts[(int)BehaviorType.Purchase], spend);
+    }
 
     public static float[] Vector(in Inputs f)
     {

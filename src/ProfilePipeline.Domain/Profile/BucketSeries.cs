@@ -66,8 +66,18 @@ internal sealed class BucketSeries
     /// <summary>Totals over the last <paramref name="buckets"/> buckets up to and including the one holding <paramref name="asOf"/>.</summary>
     public BehaviorTotals Totals(long asOf, int buckets)
     {
-        var current = WindowSpec.BucketOf(asOf, _bucketMilliseconds);
         Span<long> counts = stackalloc long[BehaviorTypes.Count];
+        var spend = Sum(asOf, buckets, counts);
+        return BehaviorTotals.From(counts, spend);
+    }
+
+    /// <summary>
+    /// <see cref="Totals"/> without an object: the counts per behaviour type are added into <paramref name="counts"/>
+    /// (indexed as <see cref="BehaviorTotals.From"/> reads them), and the spend is returned.
+    /// </summary>
+    public decimal Sum(long asOf, int buckets, Span<long> counts)
+    {
+        var current = WindowSpec.BucketOf(asOf, _bucketMilliseconds);
         var spend = 0m;
         for (var i = _index.Count - 1; i >= 0 && _index[i] > current - buckets; i--)
         {
@@ -77,7 +87,7 @@ internal sealed class BucketSeries
                 counts[t] += _counts[i * BehaviorTypes.Count + t];
             spend += _spend[i];
         }
-        return BehaviorTotals.From(counts, spend);
+        return spend;
     }
 
     public void WriteTo(BinaryWriter writer)

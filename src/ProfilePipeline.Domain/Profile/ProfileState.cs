@@ -241,15 +241,23 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
         return Learning.PropensityFeatures.Vector(new Learning.PropensityFeatures.Inputs(
             asOf,
             _firstSeen == Unset ? 0 : _firstSeen,
-            BehaviorTotals.From(_lifetime, _lifetimeSpend),
-            _minutes.Totals(asOf, WindowSpec.OneHour.Buckets),
-            _hours.Totals(asOf, WindowSpec.OneDay.Buckets),
-            _days.Totals(asOf, WindowSpec.ThirtyDays.Buckets),
+            Learning.PropensityFeatures.Counts.Of(_lifetime, _lifetimeSpend),
+            WindowCounts(_minutes, asOf, WindowSpec.OneHour.Buckets),
+            WindowCounts(_hours, asOf, WindowSpec.OneDay.Buckets),
+            WindowCounts(_days, asOf, WindowSpec.ThirtyDays.Buckets),
             _lastPurchaseAt == Unset ? null : _lastPurchaseAt,
             _lastCartAddAt == Unset ? null : _lastCartAddAt,
             _sessionEvents,
             _items.Count,
             _categories.Count));
+    }
+
+    /// <summary>A window's totals for the propensity vector, with no object made (a decision point takes one after many events).</summary>
+    private static Learning.PropensityFeatures.Counts WindowCounts(BucketSeries series, long asOf, int buckets)
+    {
+        Span<long> counts = stackalloc long[BehaviorTypes.Count];
+        var spend = series.Sum(asOf, buckets, counts);
+        return Learning.PropensityFeatures.Counts.Of(counts, spend);
     }
 
     public ProfileFeatures Features(string userId)
