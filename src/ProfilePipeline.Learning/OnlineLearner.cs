@@ -84,6 +84,7 @@ public sealed class OnlineLearner
     private RunningStandardizer _standardizer = new(PropensityFeatures.Count);
     private readonly Queue<(float[] Raw, bool Label, long At)> _window = new();
     private readonly List<(double Candidate, double Serving, bool Label)> _shadow = [];
+    private readonly List<TrainingRow> _rows = [];
     private LinearBinaryModelParameters? _lastParameters;
     private (ModelVersion Version, LinearPropensityModel Model)? _candidate;
     private int _lastNumber;
@@ -138,26 +139,27 @@ public sealed class OnlineLearner
 
     public bool HasCandidate => _candidate is not null;
 
-    public IReadOnlyList<LearnerEvent> Observe(LabeledExample example)
+    public IReadOnlyList<LearnerEvent> Observe(LabeledExample example) => Observe(example.Point.Features, example.Purchased, example.Point.At);
+
+    /// <summary>A labelled example by its parts: the features of its decision point, its label and the point's event time.</summary>
+    public IReadOnlyList<LearnerEvent> Observe(float[] raw, bool purchased, long at)
     {
         LabelsSeen++;
-        var raw = example.Point.Features;
         var served = Current.ScoreVector(raw);
-        Metrics.Record(served, example.Purchased);
-        var events = new List<LearnerEvent>(0);
+        Metrics.Record(served, purchased);
+        LearnerEvent? decided = null;
         if (_candidate is { } candidate)
         {
-            _shadow.Add((candidate.Model.ScoreVector(raw), served, example.Purchased));
-            if (ShadowDecided() is { } decided)
-                events.Add(decided);
+            _shadow.Add((candidate.Model.ScoreVector(raw), served, purchased));
+            decided = ShadowDecided();
         }
 
         _standardizer.Add(raw);
-        Remember(raw, example.Purchased, example.Point.At);
+        Remember(raw, purchased, at);
         _sinceTraining++;
         if (_candidate is null && LabelsSeen >= _settings.ColdStartLabels && _sinceTraining >= _settings.MiniBatch && HasBothClasses())
             TrainCandidate();
-        return events;
+        return decided is null ? [] : [decided];
     }
 
     /// <summary>
@@ -208,7 +210,7 @@ public sealed class OnlineLearner
     private void TrainCandidate()
     {
         var standardization = _standardizer.Snapshot();
-        var rows = _window.Select(e => new TrainingRow { Features = standardization.Standardize(e.Raw), Label = e.Label }).ToList();
+        var rows = RowsOfWindow(standardization);
         var parameters = _trainer.Fit(rows, _settings.WarmStart ? _lastParameters : null);
         _lastParameters = parameters;
         _sinceTraining = 0;
@@ -218,6 +220,29 @@ public sealed class OnlineLearner
             _window.Min(e => e.At), _window.Max(e => e.At), double.NaN, double.NaN, Current.Version, LabelsSeen);
         _candidate = (version, version.ToModel());
         _shadow.Clear();
+    }
+
+    /// <summary>
+    /// The window's examples as training rows, standardised afresh, in rows kept from the last training: a training
+    /// made a window's worth of rows and vectors every mini-batch, for the collector.
+    /// </summary>
+    private List<TrainingRow> RowsOfWindow(Standardization standardization)
+    {
+        if (_rows.Count > _window.Count)
+            _rows.RemoveRange(_window.Count, _rows.Count - _window.Count);
+        while (_rows.Count < _window.Count)
+            _rows.Add(new TrainingRow());
+        var k = 0;
+        foreach (var (raw, label, _) in _window)
+        {
+            var row = _rows[k++];
+            if (row.Features.Length != raw.Length)
+                row.Features = new float[raw.Length];
+            for (var i = 0; i < raw.Length; i++)
+                row.Features[i] = standardization.Standardize(i, raw[i]);
+            row.Label = label;
+        }
+        return _rows;
     }
 
     private LearnerEvent? ShadowDecided()

@@ -20,9 +20,6 @@ public sealed record LearnedLabel(ulong Point, long At, string Kind, float[] Fea
 {
     public static LearnedLabel Of(LabeledExample example) => new(Domain.Events.EventIds.Fingerprint(example.Point.EventId), example.Point.At,
         example.Point.Kind, example.Point.Features, example.Purchased, example.ResolvedAt);
-
-    /// <summary>The example the learner observes; its decision point names no user and no event.</summary>
-    public LabeledExample ToExample() => new(new DecisionPoint("", "", At, Kind, Features), Purchased, ResolvedAt);
 }
 
 /// <summary>

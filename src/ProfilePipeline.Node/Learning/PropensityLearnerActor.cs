@@ -175,7 +175,7 @@ public sealed class PropensityLearnerActor : UntypedPersistentActor
         foreach (var label in learned.Labels)
         {
             _recent.Add(label.Point, label.Purchased);
-            decided.AddRange(_learner.Observe(label.ToExample()));
+            decided.AddRange(_learner.Observe(label.Features, label.Purchased, label.At));
         }
         return decided;
     }
