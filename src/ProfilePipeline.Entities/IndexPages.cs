@@ -32,11 +32,27 @@ public static class RemoteMessageLimits
         Func<string, int>? idBytes = null)
     {
         idBytes ??= JsonBytes;
-        var all = entries.Select(entry => (List: 0, Entry: entry, Id: "", Bytes: bytesOf(entry)))
-            .Concat(first.Select(id => (List: 1, Entry: default(TEntry)!, Id: id, Bytes: idBytes(id))))
-            .Concat(second.Select(id => (List: 2, Entry: default(TEntry)!, Id: id, Bytes: idBytes(id))));
-        return Pack(all, e => e.Bytes, maxBytes).Select(run => piece([.. run.Where(e => e.List == 0).Select(e => e.Entry)],
-            [.. run.Where(e => e.List == 1).Select(e => e.Id)], [.. run.Where(e => e.List == 2).Select(e => e.Id)]));
+        // Packed by position in the three lists one after the other; each run of positions is a piece.
+        var firstAt = entries.Count;
+        var secondAt = firstAt + first.Count;
+        int BytesAt(int i) => i < firstAt ? bytesOf(entries[i]) : idBytes(i < secondAt ? first[i - firstAt] : second[i - secondAt]);
+        return Pack(Enumerable.Range(0, secondAt + second.Count), BytesAt, maxBytes).Select(run =>
+        {
+            var (from, to) = (run[0], run[^1] + 1);
+            return piece(Slice(entries, from, to), Slice(first, from - firstAt, to - firstAt), Slice(second, from - secondAt, to - secondAt));
+        });
+    }
+
+    /// <summary>The items of <paramref name="list"/> from <paramref name="from"/> up to <paramref name="to"/>, clipped to the list.</summary>
+    private static ImmutableArray<T> Slice<T>(IReadOnlyList<T> list, int from, int to)
+    {
+        var (start, end) = (Math.Max(from, 0), Math.Min(to, list.Count));
+        if (end <= start)
+            return [];
+        var slice = ImmutableArray.CreateBuilder<T>(end - start);
+        for (var i = start; i < end; i++)
+            slice.Add(list[i]);
+        return slice.MoveToImmutable();
     }
 
     /// <summary>
