@@ -55,11 +55,14 @@ public static class LabelStage
     {
         var labeller = new Labeller(settings, metrics, revocations);
         return Flow.Create<PipelineItem>()
-            .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
+            .Batch(maxBatch, item => new List<PipelineItem>(FirstCapacity) { item }, (list, item) => { list.Add(item); return list; })
             .SelectAsync(1, labeller.FollowAsync)
             .SelectAsync(inFlight, labeller.PersistAsync)
             .SelectMany(followed => followed.Batch);
     }
+
+    /// <summary>Room a batch starts with: the update stage's batches (500 records by default) come whole, and more only when this stage lags.</summary>
+    private const int FirstCapacity = 512;
 
     /// <summary>A batch followed by the tracker: the labels it released and what it changed in the partitions' open points.</summary>
     private sealed record Followed(List<PipelineItem> Batch, List<LabeledExample> Released, IReadOnlyList<OpenPointChanges> Changes);

@@ -110,7 +110,8 @@ public static class ProfileUpdateStage
                     last = indices[j];
             }
             // A redelivered event's point comes back too: the label stage may have lost it to a crash (it knows it if not).
-            List<DecisionPoint>? points = ack.DecisionPoints.Length > 0 ? [.. ack.DecisionPoints] : null;
+            var points = ack.DecisionPoints;
+            var pointsGiven = points.Length > 0 ? new bool[points.Length] : null;
             for (var j = 0; j < indices.Count; j++)
             {
                 var i = indices[j];
@@ -122,22 +123,25 @@ public static class ProfileUpdateStage
                     Outcome = outcome,
                     DeadLetter = outcome == EventOutcome.Late ? LateLetter(item, ack.Features) : item.DeadLetter,
                     Features = i == last ? ack.Features : item.Features,
-                    DecisionPoint = taken && TakePoint(points, item.Event!.EventId) is { } point ? point : item.DecisionPoint,
+                    DecisionPoint = taken && TakePoint(points, pointsGiven, item.Event!.EventId) is { } point ? point : item.DecisionPoint,
                 };
             }
         }
         return batch;
     }
 
-    /// <summary>The point taken at the event, removed from <paramref name="points"/> (so that it goes to one record only); null if none.</summary>
-    private static DecisionPoint? TakePoint(List<DecisionPoint>? points, string eventId)
+    /// <summary>The point taken at the event and not given to a record yet (each goes to one record only); null if none.</summary>
+    private static DecisionPoint? TakePoint(ImmutableArray<DecisionPoint> points, bool[]? given, string eventId)
     {
-        var found = points?.FindIndex(point => point.EventId == eventId) ?? -1;
-        if (found < 0)
-            return null;
-        var taken = points![found];
-        points.RemoveAt(found);
-        return taken;
+        for (var k = 0; k < points.Length; k++)
+        {
+            if (!given![k] && points[k].EventId == eventId)
+            {
+                given[k] = true;
+                return points[k];
+            }
+        }
+        return null;
     }
 
     /// <summary>

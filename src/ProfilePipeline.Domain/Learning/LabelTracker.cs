@@ -103,6 +103,13 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         public Dictionary<string, Pending> Opened { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Purchased { get; } = new(StringComparer.Ordinal);
         public HashSet<string> Closed { get; } = new(StringComparer.Ordinal);
+
+        public void Clear()
+        {
+            Opened.Clear();
+            Purchased.Clear();
+            Closed.Clear();
+        }
     }
 
     private readonly long _horizonMs = (long)horizon.TotalMilliseconds;
@@ -212,8 +219,8 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
             .Select(p => new OpenPointChanges(p.Key,
                 [.. p.Value.Opened.Values.Select(o => new OpenDecisionPoint(o.Point, o.Purchased))], [.. p.Value.Purchased], [.. p.Value.Closed]))
             .ToList();
-        _changes.Clear();
-        _lastChanges = default;
+        foreach (var changes in _changes.Values)
+            changes.Clear(); // kept with their capacity for the next batch's changes, rather than grown anew
         return taken;
     }
 
