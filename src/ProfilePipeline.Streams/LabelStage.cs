@@ -61,7 +61,7 @@ public static class LabelStage
             .SelectMany(followed => followed.Batch);
     }
 
-    /// <summary>Room a batch starts with: the update stage's batches (500 records by default) come whole, and more only when this stage lags.</summary>
+    /// <summary>Room a batch starts with: about an update batch (500 records by default) comes by while the last one is followed; more only when this stage lags.</summary>
     private const int FirstCapacity = 512;
 
     /// <summary>A batch followed by the tracker: the labels it released and what it changed in the partitions' open points.</summary>

@@ -252,7 +252,7 @@ public sealed partial class ProfileState : IEquatable<ProfileState>
             _categories.Count));
     }
 
-    /// <summary>A window's totals for the propensity vector, with no object made (a decision point takes one after many events).</summary>
+    /// <summary>A window's totals for the propensity vector, with no object made (every decision point sums three windows).</summary>
     private static Learning.PropensityFeatures.Counts WindowCounts(BucketSeries series, long asOf, int buckets)
     {
         Span<long> counts = stackalloc long[BehaviorTypes.Count];
