@@ -18,8 +18,11 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         Events = 30_000, Users = 2_000, Seed = 4242, MalformedShare = 0.01, DuplicateShare = 0.02,
     };
 
-    /// <summary>Runs the node in process against the broker until the group has committed every event, then drains it.</summary>
-    internal static async Task<RunSummary> RunUntilCommittedAsync(KafkaRun run, TimeSpan timeout)
+    /// <summary>
+    /// Runs the node in process against the broker until the group has committed every event, then drains it;
+    /// <paramref name="console"/> gets what the node prints (the consumer's assignments and revocations among it).
+    /// </summary>
+    internal static async Task<RunSummary> RunUntilCommittedAsync(KafkaRun run, TimeSpan timeout, TextWriter? console = null)
     {
         using var drain = new CancellationTokenSource();
         var running = new PipelineRunner(new RunOptions
@@ -30,7 +33,7 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
             ConfigFile = run.ConfigFile,
             Catalogue = File.Exists(run.Catalogue) ? run.Catalogue : null,
             ProgressInterval = TimeSpan.FromSeconds(5),
-        }, TextWriter.Null).RunAsync(drain.Token);
+        }, console ?? TextWriter.Null).RunAsync(drain.Token);
         await Eventually.HoldsAsync(() => run.AllCommitted() || running.IsCompleted, timeout, "every event committed");
         Assert.True(run.AllCommitted(), "every event was committed in time");
         await drain.CancelAsync();
@@ -45,10 +48,17 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         var records = run.ProduceGenerated(Stream);
         var truth = TestData.TruthOf(Stream, records);
 
-        var summary = await RunUntilCommittedAsync(run, TimeSpan.FromMinutes(3));
+        var printed = new StringWriter();
+        var summary = await RunUntilCommittedAsync(run, TimeSpan.FromMinutes(3), TextWriter.Synchronized(printed));
 
         Assert.True(summary.Drained);
-        Assert.Equal(Stream.Events, summary.Read);
+        // Each record is read once, unless the consumer gave a partition up (a rebalance, as under a loaded CI machine):
+        // then the records after its last commit are read again (at least once), and the outputs below must still be exact.
+        var consumerLog = printed.ToString();
+        if (consumerLog.Contains("kafka consumer: revoked", StringComparison.Ordinal))
+            Assert.True(summary.Read >= Stream.Events, $"read {summary.Read:N0} of {Stream.Events:N0} records; the node printed:\n{consumerLog}");
+        else
+            Assert.True(summary.Read == Stream.Events, $"read {summary.Read:N0} of {Stream.Events:N0} records with no partition given up; the node printed:\n{consumerLog}");
         var profiles = broker.ReadUntilIdle(run.Profiles, TimeSpan.FromSeconds(3), TimeSpan.FromMinutes(2));
         var inactiveFlags = profiles.Count(p => JsonDocument.Parse(p.Message.Value!).RootElement.GetProperty("inactiveSinceMs").ValueKind == JsonValueKind.Number);
         Assert.Equal(summary.ProfilesWritten, profiles.Count); // updates and flags of users found inactive
