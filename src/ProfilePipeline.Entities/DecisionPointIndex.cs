@@ -20,7 +20,7 @@ public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenD
     /// this one does. A point is in at most one of the three, and a mark is of a point opened before.
     /// </summary>
     public IEnumerable<UpdateDecisionPoints> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes) =>
-        RemoteMessageLimits.InPieces(Opened, open => DecisionPointCodec.Bytes(open.Point) + 1, Purchased, Closed,
+        RemoteMessageLimits.InPieces(Opened, DecisionPointCodec.Bytes, Purchased, Closed,
             (opened, purchased, closed) => new UpdateDecisionPoints(Partition, opened, purchased, closed), maxBytes, DecisionPointCodec.StringBytes);
 }
 

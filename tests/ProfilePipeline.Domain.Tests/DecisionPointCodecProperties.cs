@@ -25,8 +25,12 @@ public sealed class DecisionPointCodecProperties
         Point.Sample(point =>
         {
             var written = DecisionPointCodec.ToBytes(16, w => DecisionPointCodec.Write(w, point));
+            var open = new OpenDecisionPoint(point, true);
+            var example = new LabeledExample(point, false, point.At);
 
             Assert.Equal(written.Length, DecisionPointCodec.Bytes(point));
+            Assert.Equal(DecisionPointCodec.ToBytes(16, w => DecisionPointCodec.Write(w, open)).Length, DecisionPointCodec.Bytes(open));
+            Assert.Equal(DecisionPointCodec.ToBytes(16, w => DecisionPointCodec.Write(w, example)).Length, DecisionPointCodec.Bytes(example));
         });
     }
 

@@ -47,9 +47,8 @@ public static class DecisionPointCodec
     /// </summary>
     public static byte[] ToBytes(int capacity, Action<BinaryWriter> write)
     {
-        if (_writing)
-            return ToBytesOnce(capacity, write); // a message written while writing another
-        var buffer = _kept ?? NewBuffer(capacity);
+        var nested = _writing; // a message written while writing another gets a buffer of its own, not kept
+        var buffer = nested ? NewBuffer(capacity) : _kept ?? NewBuffer(capacity);
         _writing = true;
         try
         {
@@ -60,8 +59,11 @@ public static class DecisionPointCodec
         }
         finally
         {
-            _writing = false;
-            _kept = buffer.Stream.Capacity <= KeptBufferBytes ? buffer : null; // one grown for a snapshot is let go
+            if (!nested)
+            {
+                _writing = false;
+                _kept = buffer.Stream.Capacity <= KeptBufferBytes ? buffer : null; // one grown for a snapshot is let go
+            }
         }
     }
 
@@ -77,14 +79,6 @@ public static class DecisionPointCodec
     {
         var stream = new MemoryStream(Math.Clamp(capacity, 256, KeptBufferBytes));
         return new WriteBuffer(stream, new BinaryWriter(stream));
-    }
-
-    private static byte[] ToBytesOnce(int capacity, Action<BinaryWriter> write)
-    {
-        using var stream = new MemoryStream(capacity);
-        using (var writer = new BinaryWriter(stream))
-            write(writer);
-        return stream.ToArray();
     }
 
     /// <summary>What <paramref name="read"/> reads from <paramref name="bytes"/>.</summary>
@@ -129,6 +123,9 @@ public static class DecisionPointCodec
 
     public static OpenDecisionPoint ReadOpen(BinaryReader r) => new(ReadPoint(r), r.ReadBoolean());
 
+    /// <summary>The bytes <see cref="Write(BinaryWriter, OpenDecisionPoint)"/> writes: the point and its flag.</summary>
+    public static int Bytes(OpenDecisionPoint open) => Bytes(open.Point) + sizeof(bool);
+
     public static void Write(BinaryWriter w, LabeledExample example)
     {
         Write(w, example.Point);
@@ -137,6 +134,9 @@ public static class DecisionPointCodec
     }
 
     public static LabeledExample ReadExample(BinaryReader r) => new(ReadPoint(r), r.ReadBoolean(), r.ReadInt64());
+
+    /// <summary>The bytes <see cref="Write(BinaryWriter, LabeledExample)"/> writes: the point, its label and when it was resolved.</summary>
+    public static int Bytes(LabeledExample example) => Bytes(example.Point) + sizeof(bool) + sizeof(long);
 
     /// <summary>A count, then each item.</summary>
     public static void WriteAll<T>(BinaryWriter w, IReadOnlyCollection<T> items, Action<BinaryWriter, T> write)
