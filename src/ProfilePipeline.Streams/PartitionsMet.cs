@@ -1,3 +1,4 @@
+using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Kafka;
 
 namespace ProfilePipeline.Streams;
@@ -9,9 +10,8 @@ namespace ProfilePipeline.Streams;
 /// </summary>
 public sealed class PartitionsMet(PartitionRevocations? revocations = null)
 {
-    private readonly HashSet<string> _met = new(StringComparer.Ordinal);
+    private readonly PartitionMap<string> _met = new();
     private readonly PartitionRevocations.Reader? _revocations = revocations?.NewReader();
-    private string? _last; // met: the partition of the last record looked at (runs of records share one partition's string)
 
     /// <summary>The partitions of the batch not met before, each with the offset of its first record in the batch; met from now on.</summary>
     public List<(string Partition, long Start)> TakeNew(IReadOnlyList<PipelineItem> batch)
@@ -20,11 +20,10 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
         foreach (var item in batch)
         {
             var partition = item.Input.SourceId;
-            if (ReferenceEquals(partition, _last))
-                continue; // no hash per record for the common case
-            _last = partition;
-            if (_met.Add(partition))
-                met.Add((partition, item.Input.Offset));
+            if (_met.Find(partition) is not null)
+                continue;
+            _met.Set(partition, partition);
+            met.Add((partition, item.Input.Offset));
         }
         return met;
     }
@@ -35,8 +34,6 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
         var revoked = _revocations?.TakeNew() ?? [];
         foreach (var partition in revoked)
             _met.Remove(partition);
-        if (revoked.Count > 0)
-            _last = null;
         return revoked;
     }
 }

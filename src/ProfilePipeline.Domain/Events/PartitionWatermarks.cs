@@ -14,13 +14,10 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// <summary>How long a partition may go without a record before it stops holding the watermark back, unless configured.</summary>
     public static readonly TimeSpan DefaultIdleAfter = TimeSpan.FromMinutes(5);
 
-    private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+    private readonly PartitionMap<Partition> _partitions = new();
 
-    private Partition? _last; // the partition observed last: runs of events come from one partition, and are not hashed each
-
-    private sealed class Partition(string name, long newest, long seenAt)
+    private sealed class Partition(long newest, long seenAt)
     {
-        public string Name { get; } = name;
         public long Newest { get; set; } = newest;
         public long SeenAt { get; set; } = seenAt;
     }
@@ -31,9 +28,8 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// <summary>Takes an event of <paramref name="partition"/> into account, at processing time <paramref name="now"/> (ms); true when the watermark moved.</summary>
     public bool Observe(string partition, long eventTime, long now)
     {
-        if (ReferenceEquals(partition, _last?.Name) || _partitions.TryGetValue(partition, out _last))
+        if (_partitions.Find(partition) is { } seen)
         {
-            var seen = _last!;
             var newer = eventTime > seen.Newest;
             var wasIdle = now - seen.SeenAt > idleAfterMs;
             seen.Newest = Math.Max(seen.Newest, eventTime);
@@ -42,7 +38,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
                 return false; // nothing newer from a partition already counted: the watermark cannot move
         }
         else
-            _partitions[partition] = _last = new Partition(partition, eventTime, now);
+            _partitions.Set(partition, new Partition(eventTime, now));
         return Advance(now);
     }
 
@@ -50,11 +46,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// Lets go of a partition no longer read here (given up in a rebalance): it holds the watermark back no more, from
     /// the next event on; the watermark does not go back.
     /// </summary>
-    public void Forget(string partition)
-    {
-        _partitions.Remove(partition);
-        _last = null;
-    }
+    public void Forget(string partition) => _partitions.Remove(partition);
 
     private bool Advance(long now)
     {

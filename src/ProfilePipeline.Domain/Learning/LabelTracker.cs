@@ -117,8 +117,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         (long)(idlePartitionAfter ?? PartitionWatermarks.DefaultIdleAfter).TotalMilliseconds);
     private readonly Dictionary<string, List<Pending>> _openByUser = new(StringComparer.Ordinal);
     private readonly PriorityQueue<Pending, long> _byDeadline = new();
-    private readonly Dictionary<string, Changes> _changes = new(StringComparer.Ordinal);
-    private (string? Partition, Changes? Changes) _lastChanges;
+    private readonly PartitionMap<Changes> _changes = new();
 
     /// <summary>
     /// The oldest of the newest event times of the partitions read (those not idle), minus the lateness; long.MinValue
@@ -214,7 +213,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     /// <summary>The changes of each partition since they were last taken; afterwards none are kept.</summary>
     public IReadOnlyList<OpenPointChanges> TakeChanges()
     {
-        var taken = _changes
+        var taken = _changes.All
             .Where(p => p.Value.Opened.Count + p.Value.Purchased.Count + p.Value.Closed.Count > 0)
             .Select(p => new OpenPointChanges(p.Key,
                 [.. p.Value.Opened.Values.Select(o => new OpenDecisionPoint(o.Point, o.Purchased))], [.. p.Value.Purchased], [.. p.Value.Closed]))
@@ -279,11 +278,8 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
     {
         if (!keepChanges)
             return null;
-        if (ReferenceEquals(partition, _lastChanges.Partition))
-            return _lastChanges.Changes; // runs of points share one partition's string: no hash each
-        if (!_changes.TryGetValue(partition, out var changes))
-            _changes[partition] = changes = new Changes();
-        _lastChanges = (partition, changes);
+        if (_changes.Find(partition) is not { } changes)
+            _changes.Set(partition, changes = new Changes());
         return changes;
     }
 }
