@@ -89,11 +89,19 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
         return (RecordSources.ReadGenerator(generator, -1).ToList(), WriteSideData(generator));
     }
 
+    /// <summary>A setting of the garbage collector as the runtime applied it (the environment overrides the build).</summary>
+    private static string GcSetting(string name) => GC.GetConfigurationVariables().TryGetValue(name, out var value) ? value.ToString() ?? "" : "unknown";
+
     private JsonObject NewReport(JsonNode config) => new()
     {
         ["date"] = DateTimeOffset.UtcNow.ToString("O"),
         ["commit"] = GitCommit(),
-        ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString(), ["serverGc"] = System.Runtime.GCSettings.IsServerGC },
+        ["machine"] = new JsonObject
+        {
+            ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString(),
+            ["serverGc"] = System.Runtime.GCSettings.IsServerGC, ["gcHeaps"] = GcSetting("HeapCount"),
+            ["gcDynamicAdaptation"] = GcSetting("GCDynamicAdaptationMode"), // DATAS: 0 off (our build), 1 on (the runtime's default)
+        },
         ["settings"] = new JsonObject
         {
             ["events"] = options.Events, ["users"] = options.Users, ["runs"] = options.Runs, ["seed"] = options.Seed, ["quick"] = options.Quick,
