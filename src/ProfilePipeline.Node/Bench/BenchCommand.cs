@@ -51,12 +51,11 @@ public static class BenchCommand
                 Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
             };
             var runner = new BenchRunner(options, Console.Out);
-            var report = result.GetValue(compare) is { Length: > 0 } files
-                ? await runner.CompareAsync(files).ConfigureAwait(false)
-                : await runner.RunAsync().ConfigureAwait(false);
+            var files = result.GetValue(compare) ?? [];
+            var report = files.Length > 0 ? await runner.CompareAsync(files).ConfigureAwait(false) : await runner.RunAsync().ConfigureAwait(false);
             Print(report, Console.Out);
             if (options.Save)
-                Console.WriteLine($"saved {Save(report, options)}");
+                Console.WriteLine($"saved {Save(report, options, compared: files.Length > 0)}");
             if (Directory.Exists(options.WorkDirectory))
                 Directory.Delete(options.WorkDirectory, recursive: true);
             return 0;
@@ -97,10 +96,11 @@ public static class BenchCommand
         }
     }
 
-    private static string Save(JsonObject report, BenchOptions options)
+    /// <param name="compared">A `--compare` report (named apart: the full bench's report has a "comparison" of journals too).</param>
+    private static string Save(JsonObject report, BenchOptions options, bool compared)
     {
         Directory.CreateDirectory(options.OutputDirectory);
-        var name = $"{DateTime.UtcNow:yyyy-MM-dd}-{report["commit"]}{(options.Quick ? "-quick" : "")}{(report.ContainsKey("comparison") ? "-compare" : "")}.json";
+        var name = $"{DateTime.UtcNow:yyyy-MM-dd}-{report["commit"]}{(options.Quick ? "-quick" : "")}{(compared ? "-compare" : "")}.json";
         var path = Path.Combine(options.OutputDirectory, name);
         File.WriteAllText(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         return path;
