@@ -60,7 +60,7 @@ public sealed class BenchSpecs
     }
 
     [Fact]
-    public async Task A_comparison_runs_every_configuration_in_every_round_and_reports_its_change_from_the_first()
+    public async Task A_comparison_runs_every_configuration_in_its_own_process_in_every_round_and_reports_its_change_from_the_first()
     {
         var work = Path.Combine(Path.GetTempPath(), "pp-bench-compare-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(work);
@@ -68,7 +68,7 @@ public sealed class BenchSpecs
         var on = Path.Combine(work, "on.conf");
         File.WriteAllText(off, "profile-pipeline.learning.enabled = off\nprofile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
         File.WriteAllText(on, "profile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
-        var options = new BenchOptions { Events = 4_000, Users = 400, Runs = 3, WorkDirectory = Path.Combine(work, "bench"), Save = false };
+        var options = new BenchOptions { Events = 4_000, Users = 400, Runs = 2, ProcessesPerConfiguration = 2, WorkDirectory = Path.Combine(work, "bench"), Save = false };
         try
         {
             var console = new StringWriter();
@@ -84,7 +84,8 @@ public sealed class BenchSpecs
                 Assert.Equal(0, (double)baseline["cpuChange"]!);
                 foreach (var figures in new[] { baseline, learning })
                 {
-                    Assert.Equal(3, figures["runs"]!.AsArray().Count);
+                    Assert.Equal(2 * 2, figures["runs"]!.AsArray().Count); // two rounds of two processes
+                    Assert.True((double)figures["processSpread"]! >= 0);
                     Assert.True((double)figures["eventsPerSecond"]! > 0 && (double)figures["cpuSecondsPer100kEvents"]! > 0);
                     Assert.True((long)figures["eventsApplied"]! > 3_000, $"{figures["eventsApplied"]} events applied");
                 }
@@ -93,11 +94,17 @@ public sealed class BenchSpecs
                 Assert.True((long)learning["decisionPoints"]! > 0 && (long)learning["labelsReleased"]! > 0, learning.ToJsonString());
                 Assert.True(double.IsFinite((double)learning["change"]!) && (double)learning["change"]! > -1);
             }
-            // A warm-up run of each, then the rounds, every one on its own line.
-            Assert.Equal(2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
-            Assert.Equal(2 * 2 * 3, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
+            // A warm-up run of each process, then the rounds, every one on its own line.
+            Assert.Equal(2 * 2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
+            Assert.Equal(2 * 2 * 2 * 2, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
+            // Each configuration ran in two processes of its own, the same two on both journals, none of them this one.
+            var processes = new[] { "1-off", "2-on" }.Select(name => new[] { "durable", "inMemoryJournal" }
+                .Select(journal => string.Join(",", comparison[name]![journal]!["processes"]!.AsArray().Select(id => (int)id!).Order())).Distinct().Single())
+                .SelectMany(ids => ids.Split(',').Select(int.Parse)).ToList();
+            Assert.Equal(2 * 2, processes.Distinct().Count());
+            Assert.DoesNotContain(Environment.ProcessId, processes);
             // Each run's store is deleted once measured.
-            Assert.Empty(Directory.GetDirectories(options.WorkDirectory, "run-*"));
+            Assert.Empty(Directory.GetDirectories(options.WorkDirectory, "run-*", SearchOption.AllDirectories));
         }
         finally
         {

@@ -21,11 +21,20 @@ public static class BenchCommand
         var compare = new Option<string[]>("--compare")
         {
             Description = "Instead of the whole bench, compare the throughput and CPU of two or more configuration files (HOCON, as run --config; "
-                + "give the option once per file, the baseline first): interleaved rounds of --runs runs each, durable and in-memory.",
+                + "give the option once per file, the baseline first), each in worker processes of its own: interleaved rounds of --runs runs each, durable and in-memory.",
+        };
+        var processes = new Option<int?>("--processes")
+        {
+            Description = $"With --compare: worker processes per configuration, whose runs are taken together (default {defaults.ProcessesPerConfiguration}).",
+        };
+        var worker = new Option<string?>("--worker")
+        {
+            Description = "Internal: serve runs of this configuration file for --compare, which starts such worker processes for each file.",
+            Hidden = true,
         };
         var command = new Command("bench", "Measure throughput, the machine's limits, latency, memory per profile and recovery.")
         {
-            quick, events, users, runs, workDir, output, noSave, config, compare,
+            quick, events, users, runs, workDir, output, noSave, config, compare, processes, worker,
         };
         command.Validators.Add(result =>
         {
@@ -49,7 +58,14 @@ public static class BenchCommand
                 Events = result.GetValue(events) ?? options.Events,
                 Users = result.GetValue(users) ?? options.Users,
                 Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
+                ProcessesPerConfiguration = Math.Max(1, result.GetValue(processes) ?? options.ProcessesPerConfiguration),
             };
+            if (result.GetValue(worker) is { } served)
+            {
+                // Its standard output carries the answers to --compare; what it reports along the way goes to standard error.
+                await new BenchRunner(options, Console.Error).ServeAsync(served, Console.In, Console.Out).ConfigureAwait(false);
+                return 0;
+            }
             var runner = new BenchRunner(options, Console.Out);
             var files = result.GetValue(compare) ?? [];
             var report = files.Length > 0 ? await runner.CompareAsync(files).ConfigureAwait(false) : await runner.RunAsync().ConfigureAwait(false);

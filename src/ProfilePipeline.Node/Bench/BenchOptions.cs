@@ -20,6 +20,12 @@ public sealed record BenchOptions
     public bool Save { get; init; } = true;
     public bool Quick { get; init; }
 
+    /// <summary>
+    /// `--compare`: worker processes per configuration. Two processes of one configuration differed by 12% here, in
+    /// every round of one comparison, so each configuration's figure is taken over several.
+    /// </summary>
+    public int ProcessesPerConfiguration { get; init; } = 3;
+
     /// <summary>A HOCON file applied to every node the bench starts, as `run --config` does.</summary>
     public string? ConfigFile { get; init; }
 

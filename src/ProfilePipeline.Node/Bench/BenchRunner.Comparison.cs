@@ -1,13 +1,17 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ProfilePipeline.Domain.Events;
 
 namespace ProfilePipeline.Node.Bench;
 
 /// <summary>
-/// `bench --compare A.conf --compare B.conf`: what a setting costs, on this noisy machine. Each configuration runs the
-/// same events once to warm up, then in rounds, one run of each per round (the order rotating), first on the durable
-/// store, then on the in-memory journal. A change is the median over the rounds of each round's ratio to the first
-/// configuration: runs next to each other in time share the machine's state, so its drift cancels.
+/// `bench --compare A.conf --compare B.conf`: what a setting costs, on this noisy machine. Each configuration runs in
+/// its own worker process: a node runs one configuration, and the runtime optimises code from what it sees run (tiered
+/// compilation, profile-guided), so in one shared process the code the configurations share was optimised for whichever
+/// ran first. Each worker generates the same events and runs them once to warm up; then the workers run in rounds, one
+/// run of each per round (the order rotating), first on the durable store, then on the in-memory journal, one worker at
+/// a time. A change is the median over the rounds of each round's ratio to the first configuration: runs next to each
+/// other in time share the machine's state, so its drift cancels.
 /// </summary>
 public sealed partial class BenchRunner
 {
@@ -21,35 +25,83 @@ public sealed partial class BenchRunner
     {
         if (configFiles.Count < 2)
             throw new ArgumentException("--compare needs at least two configuration files, the first being the baseline");
-        var (records, sideData) = Prepare();
+        if (Directory.Exists(options.WorkDirectory))
+            Directory.Delete(options.WorkDirectory, recursive: true);
+        Directory.CreateDirectory(options.WorkDirectory);
+        var perConfiguration = options.ProcessesPerConfiguration;
+        console.WriteLine($"bench: {options.Events:N0} generated events over {options.Users:N0} users, {options.Runs} round(s), " +
+            $"{perConfiguration} process(es) per configuration, {Environment.ProcessorCount} cores");
         var names = configFiles.Select((file, i) => $"{i + 1}-{Path.GetFileNameWithoutExtension(file)}").ToList();
         var report = NewReport(new JsonObject([.. configFiles.Select((file, i) => KeyValuePair.Create(names[i], (JsonNode?)File.ReadAllText(file)))]));
-        var comparison = new JsonObject { ["rounds"] = options.Runs, ["baseline"] = names[0] };
+        var comparison = new JsonObject { ["rounds"] = options.Runs, ["processesPerConfiguration"] = perConfiguration, ["baseline"] = names[0] };
         var results = names.ToDictionary(name => name, _ => new JsonObject());
-        // Once, before any measured run: the first run of a configuration in a process compiles its code paths.
-        for (var i = 0; i < configFiles.Count; i++)
-            console.WriteLine($"  {names[i]}, {Journals[0].Name}: warm-up: {Describe(await RunAndDiscardAsync(Journals[0].Hocon, records, sideData, configFiles[i]).ConfigureAwait(false))}");
-        foreach (var (journal, key, hocon) in Journals)
+        // Configuration i's p-th process is worker i * perConfiguration + p.
+        var workers = new List<ComparisonWorker>();
+        try
         {
-            var runs = names.Select(_ => new List<BenchPipeline.Result>()).ToList();
-            for (var round = 0; round < options.Runs; round++)
+            for (var i = 0; i < configFiles.Count; i++)
             {
-                for (var k = 0; k < configFiles.Count; k++)
+                for (var p = 0; p < perConfiguration; p++)
                 {
-                    var i = (round + k) % configFiles.Count; // each configuration goes first in some round
-                    var run = await RunAndDiscardAsync(hocon, records, sideData, configFiles[i]).ConfigureAwait(false);
-                    runs[i].Add(run);
-                    console.WriteLine($"  {names[i]}, {journal}: round {round + 1}: {Describe(run)}");
+                    var name = $"{names[i]} #{p + 1}";
+                    workers.Add(await ComparisonWorker.StartAsync(name, configFiles[i], options, Path.Combine(options.WorkDirectory, $"{names[i]}-{p + 1}")).ConfigureAwait(false));
                 }
             }
-            for (var i = 0; i < names.Count; i++)
-                results[names[i]][key] = Figures(runs[i], runs[0], records.Count);
+            // Once, before any measured run: the first run in a process compiles the code paths.
+            foreach (var worker in workers)
+                console.WriteLine($"  {worker.Name}, {Journals[0].Name}: warm-up: {Describe(await worker.RunAsync(Journals[0].Key).ConfigureAwait(false))}");
+            foreach (var (journal, key, _) in Journals)
+            {
+                // rounds[r][i]: configuration i's runs in round r, one per process.
+                var rounds = new List<List<RunFigures>[]>();
+                for (var round = 0; round < options.Runs; round++)
+                {
+                    var inRound = names.Select(_ => new List<RunFigures>()).ToArray();
+                    for (var k = 0; k < workers.Count; k++)
+                    {
+                        var w = (round * perConfiguration + k) % workers.Count; // each configuration goes first in some round
+                        var run = await workers[w].RunAsync(key).ConfigureAwait(false);
+                        inRound[w / perConfiguration].Add(run);
+                        console.WriteLine($"  {workers[w].Name}, {journal}: round {round + 1}: {Describe(run)}");
+                    }
+                    rounds.Add(inRound);
+                }
+                for (var i = 0; i < names.Count; i++)
+                    results[names[i]][key] = Figures(rounds.Select(r => r[i]).ToList(), rounds.Select(r => r[0]).ToList());
+            }
+        }
+        finally
+        {
+            foreach (var worker in workers)
+                await worker.DisposeAsync().ConfigureAwait(false);
         }
         foreach (var (name, figures) in results)
             comparison[name] = figures;
         report["comparison"] = comparison;
         PrintComparison(names, results);
         return report;
+    }
+
+    /// <summary>
+    /// The worker's side of <see cref="CompareAsync"/> (`bench --worker file`): generates the events, says it is ready,
+    /// then runs them with <paramref name="configFile"/> on each journal asked for, one line per request, and answers
+    /// each with the run's figures, until told to exit or its input ends.
+    /// </summary>
+    public async Task ServeAsync(string configFile, TextReader requests, TextWriter replies)
+    {
+        var (records, sideData) = Prepare();
+        await replies.WriteLineAsync(ComparisonWorker.Ready).ConfigureAwait(false);
+        await replies.FlushAsync().ConfigureAwait(false);
+        while (await requests.ReadLineAsync().ConfigureAwait(false) is { } request && request != ComparisonWorker.Exit)
+        {
+            var key = request.StartsWith(ComparisonWorker.Run, StringComparison.Ordinal) ? request[ComparisonWorker.Run.Length..] : null;
+            var journal = Journals.FirstOrDefault(j => j.Key == key);
+            if (journal.Key is null)
+                throw new InvalidDataException($"bench worker: unknown request '{request}'");
+            var run = RunFigures.Of(await RunAndDiscardAsync(journal.Hocon, records, sideData, configFile).ConfigureAwait(false));
+            await replies.WriteLineAsync(ComparisonWorker.Result + JsonSerializer.Serialize(run)).ConfigureAwait(false);
+            await replies.FlushAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>One run; its store is deleted once measured (a durable run of a million events leaves a few hundred megabytes).</summary>
@@ -60,23 +112,34 @@ public sealed partial class BenchRunner
         return run.Result;
     }
 
-    /// <summary>Medians of one configuration's runs, and its change from the baseline's runs of the same rounds.</summary>
-    private static JsonObject Figures(List<BenchPipeline.Result> runs, List<BenchPipeline.Result> baseline, int events)
+    /// <summary>
+    /// Medians of one configuration's runs, and its change from the baseline's: per round, the median of its processes'
+    /// runs against the median of the baseline's, and the median of those ratios over the rounds. The spread is how far
+    /// apart its processes were (the highest process median over the lowest, minus one): what separate processes of
+    /// one configuration differ by on this machine, against which to read the change.
+    /// </summary>
+    private static JsonObject Figures(List<List<RunFigures>> rounds, List<List<RunFigures>> baseline)
     {
+        var runs = rounds.SelectMany(r => r).ToList();
+        var perProcess = runs.GroupBy(r => r.ProcessId).Select(g => Median(g.Select(r => r.EventsPerSecond))).ToList();
         return new JsonObject
         {
             ["eventsPerSecond"] = Math.Round(Median(runs.Select(r => r.EventsPerSecond))),
             ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)Math.Round(r.EventsPerSecond))]),
-            ["change"] = Math.Round(Median(runs.Zip(baseline, (run, base_) => run.EventsPerSecond / base_.EventsPerSecond - 1)), 4),
-            ["cpuSecondsPer100kEvents"] = Math.Round(Median(runs.Select(r => r.ProcessorTime.TotalSeconds * 100_000 / events)), 3),
-            ["cpuChange"] = Math.Round(Median(runs.Zip(baseline, (run, base_) => run.ProcessorTime / base_.ProcessorTime - 1)), 4),
+            ["change"] = Math.Round(Median(rounds.Zip(baseline, (run, base_) =>
+                Median(run.Select(r => r.EventsPerSecond)) / Median(base_.Select(r => r.EventsPerSecond)) - 1)), 4),
+            ["cpuSecondsPer100kEvents"] = Math.Round(Median(runs.Select(r => r.ProcessorSeconds * 100_000 / r.Records)), 3),
+            ["cpuChange"] = Math.Round(Median(rounds.Zip(baseline, (run, base_) =>
+                Median(run.Select(r => r.ProcessorSeconds)) / Median(base_.Select(r => r.ProcessorSeconds)) - 1)), 4),
+            ["processSpread"] = Math.Round(perProcess.Max() / perProcess.Min() - 1, 4),
             ["coresBusy"] = Math.Round(Median(runs.Select(r => r.CoresBusy)), 2),
-            ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Gc.Allocated / 1e6 * 100_000 / events)), 1),
-            ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.Gc.Paused.TotalSeconds)), 3),
-            // What the configuration did with the same events, to see that each ran as meant.
-            ["eventsApplied"] = runs[^1].Metrics.Applied,
-            ["decisionPoints"] = runs[^1].Metrics.DecisionPoints,
-            ["labelsReleased"] = runs[^1].Metrics.LabelsReleased,
+            ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Allocated / 1e6 * 100_000 / r.Records)), 1),
+            ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.GcPausedSeconds)), 3),
+            // What the configuration did with the same events, to see that each ran as meant, and where.
+            ["eventsApplied"] = runs[^1].Applied,
+            ["decisionPoints"] = runs[^1].DecisionPoints,
+            ["labelsReleased"] = runs[^1].LabelsReleased,
+            ["processes"] = new JsonArray([.. runs.Select(r => r.ProcessId).Distinct().Select(id => (JsonNode)id)]),
         };
     }
 
@@ -85,14 +148,14 @@ public sealed partial class BenchRunner
         var width = Math.Max(13, names.Max(n => n.Length));
         console.WriteLine();
         console.WriteLine($"comparison: medians of {options.Runs} rounds; change = median of the rounds' ratios to {names[0]}");
-        console.WriteLine($"  {"configuration".PadRight(width)}  {"journal",-17}  {"events/s",10}  {"change",8}  {"CPU s/100k",10}  {"CPU change",10}");
+        console.WriteLine($"  {"configuration".PadRight(width)}  {"journal",-17}  {"events/s",10}  {"change",8}  {"CPU s/100k",10}  {"CPU change",10}  {"process spread",14}");
         foreach (var name in names)
         {
             foreach (var (journal, key, _) in Journals)
             {
                 var f = results[name][key]!;
                 console.WriteLine($"  {name.PadRight(width)}  {journal,-17}  {(double)f["eventsPerSecond"]!,10:N0}  {(double)f["change"]!,8:+0.0%;-0.0%;0.0%}  " +
-                    $"{(double)f["cpuSecondsPer100kEvents"]!,10:F2}  {(double)f["cpuChange"]!,10:+0.0%;-0.0%;0.0%}");
+                    $"{(double)f["cpuSecondsPer100kEvents"]!,10:F2}  {(double)f["cpuChange"]!,10:+0.0%;-0.0%;0.0%}  {(double)f["processSpread"]!,14:0.0%}");
             }
         }
     }

@@ -156,9 +156,11 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
         return new Repeated(runs);
     }
 
-    private static string Describe(BenchPipeline.Result result) =>
-        $"{result.EventsPerSecond:N0} events/s ({result.Elapsed.TotalSeconds:F1} s, p99 latency {result.Metrics.Latency.Quantile(0.99).TotalMilliseconds:N0} ms, " +
-        $"{result.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {result.Gc})";
+    private static string Describe(BenchPipeline.Result result) => Describe(RunFigures.Of(result));
+
+    private static string Describe(RunFigures run) =>
+        $"{run.EventsPerSecond:N0} events/s ({run.Seconds:F1} s, p99 latency {run.P99LatencyMs:N0} ms, " +
+        $"{run.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {run.Gc})";
 
     private async Task<GraphRun> RunGraphAsync(string? hocon, IReadOnlyList<RawBehavior> records, SideDataFiles sideData,
         Func<IReadOnlyList<RawBehavior>, PipelineMetrics, Akka.Streams.Dsl.Source<PipelineItem, Akka.NotUsed>>? shape = null, string? configFile = null)
