@@ -6,12 +6,14 @@ namespace ProfilePipeline.Node.Bench;
 
 /// <summary>
 /// `bench --compare A.conf --compare B.conf`: what a setting costs, on this noisy machine. Each configuration runs in
-/// its own worker process: a node runs one configuration, and the runtime optimises code from what it sees run (tiered
-/// compilation, profile-guided), so in one shared process the code the configurations share was optimised for whichever
-/// ran first. Each worker generates the same events and runs them once to warm up; then the workers run in rounds, one
-/// run of each per round (the order rotating), first on the durable store, then on the in-memory journal, one worker at
-/// a time. A change is the median over the rounds of each round's ratio to the first configuration: runs next to each
-/// other in time share the machine's state, so its drift cancels.
+/// worker processes of its own (<see cref="BenchOptions.ProcessesPerConfiguration"/>): a node runs one configuration,
+/// and the runtime optimises code from what it sees run (tiered compilation, profile-guided), so in one shared process
+/// the code the configurations share was optimised for all of them at once; and two processes of one configuration can
+/// differ by more than the cost being measured, so there are several. Each worker generates the same events and runs
+/// them once to warm up; then the workers run in rounds, one run of each per round (the order rotating), first on the
+/// durable store, then on the in-memory journal, one worker at a time. A change is the median over the rounds of each
+/// round's ratio to the first configuration: runs next to each other in time share the machine's state, so its drift
+/// cancels.
 /// </summary>
 public sealed partial class BenchRunner
 {
@@ -25,9 +27,7 @@ public sealed partial class BenchRunner
     {
         if (configFiles.Count < 2)
             throw new ArgumentException("--compare needs at least two configuration files, the first being the baseline");
-        if (Directory.Exists(options.WorkDirectory))
-            Directory.Delete(options.WorkDirectory, recursive: true);
-        Directory.CreateDirectory(options.WorkDirectory);
+        EmptyWorkDirectory();
         var perConfiguration = options.ProcessesPerConfiguration;
         console.WriteLine($"bench: {options.Events:N0} generated events over {options.Users:N0} users, {options.Runs} round(s), " +
             $"{perConfiguration} process(es) per configuration, {Environment.ProcessorCount} cores");
@@ -122,19 +122,19 @@ public sealed partial class BenchRunner
     {
         var runs = rounds.SelectMany(r => r).ToList();
         var perProcess = runs.GroupBy(r => r.ProcessId).Select(g => Median(g.Select(r => r.EventsPerSecond))).ToList();
+        double Change(Func<RunFigures, double> figure) =>
+            Median(rounds.Zip(baseline, (run, base_) => Median(run.Select(figure)) / Median(base_.Select(figure)) - 1));
         return new JsonObject
         {
             ["eventsPerSecond"] = Math.Round(Median(runs.Select(r => r.EventsPerSecond))),
             ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)Math.Round(r.EventsPerSecond))]),
-            ["change"] = Math.Round(Median(rounds.Zip(baseline, (run, base_) =>
-                Median(run.Select(r => r.EventsPerSecond)) / Median(base_.Select(r => r.EventsPerSecond)) - 1)), 4),
-            ["cpuSecondsPer100kEvents"] = Math.Round(Median(runs.Select(r => r.ProcessorSeconds * 100_000 / r.Records)), 3),
-            ["cpuChange"] = Math.Round(Median(rounds.Zip(baseline, (run, base_) =>
-                Median(run.Select(r => r.ProcessorSeconds)) / Median(base_.Select(r => r.ProcessorSeconds)) - 1)), 4),
+            ["change"] = Math.Round(Change(r => r.EventsPerSecond), 4),
+            ["cpuSecondsPer100kEvents"] = Math.Round(Median(runs.Select(r => r.ProcessorTime.TotalSeconds * 100_000 / r.Records)), 3),
+            ["cpuChange"] = Math.Round(Change(r => r.ProcessorTime.TotalSeconds), 4),
             ["processSpread"] = Math.Round(perProcess.Max() / perProcess.Min() - 1, 4),
             ["coresBusy"] = Math.Round(Median(runs.Select(r => r.CoresBusy)), 2),
-            ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Allocated / 1e6 * 100_000 / r.Records)), 1),
-            ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.GcPausedSeconds)), 3),
+            ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Gc.Allocated / 1e6 * 100_000 / r.Records)), 1),
+            ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.Gc.Paused.TotalSeconds)), 3),
             // What the configuration did with the same events, to see that each ran as meant, and where.
             ["eventsApplied"] = runs[^1].Applied,
             ["decisionPoints"] = runs[^1].DecisionPoints,

@@ -81,12 +81,17 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
     /// <summary>An empty work folder, the generated records in memory and the side data files they refer to.</summary>
     private (List<RawBehavior> Records, SideDataFiles SideData) Prepare()
     {
-        if (Directory.Exists(options.WorkDirectory))
-            Directory.Delete(options.WorkDirectory, recursive: true);
-        Directory.CreateDirectory(options.WorkDirectory);
+        EmptyWorkDirectory();
         var generator = new GeneratorSettings { Events = options.Events, Users = options.Users, Seed = options.Seed }.Validate();
         console.WriteLine($"bench: {options.Events:N0} generated events over {options.Users:N0} users, {options.Runs} run(s) each, {Environment.ProcessorCount} cores");
         return (RecordSources.ReadGenerator(generator, -1).ToList(), WriteSideData(generator));
+    }
+
+    private void EmptyWorkDirectory()
+    {
+        if (Directory.Exists(options.WorkDirectory))
+            Directory.Delete(options.WorkDirectory, recursive: true);
+        Directory.CreateDirectory(options.WorkDirectory);
     }
 
     /// <summary>A setting of the garbage collector as the runtime applied it (the environment overrides the build).</summary>
@@ -159,7 +164,7 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
     private static string Describe(BenchPipeline.Result result) => Describe(RunFigures.Of(result));
 
     private static string Describe(RunFigures run) =>
-        $"{run.EventsPerSecond:N0} events/s ({run.Seconds:F1} s, p99 latency {run.P99LatencyMs:N0} ms, " +
+        $"{run.EventsPerSecond:N0} events/s ({run.Elapsed.TotalSeconds:F1} s, p99 latency {run.P99LatencyMs:N0} ms, " +
         $"{run.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {run.Gc})";
 
     private async Task<GraphRun> RunGraphAsync(string? hocon, IReadOnlyList<RawBehavior> records, SideDataFiles sideData,

@@ -5,26 +5,22 @@ using System.Text.Json.Serialization;
 
 namespace ProfilePipeline.Node.Bench;
 
-/// <summary>What a comparison keeps of one run, as a worker process reports it.</summary>
-/// <param name="ProcessorSeconds">The worker's CPU time during the run (all threads, user and system).</param>
+/// <summary>What a comparison keeps of one run (<see cref="BenchPipeline.Result"/> without its metrics), as a worker process reports it.</summary>
+/// <param name="ProcessorTime">The worker's CPU time during the run (all threads, user and system).</param>
 /// <param name="ProcessId">The process the run was made in.</param>
 public sealed record RunFigures(
-    long Records, double Seconds, double ProcessorSeconds, int Gen0, int Gen1, int Gen2, double GcPausedSeconds, long Allocated,
-    double P99LatencyMs, long Applied, long DecisionPoints, long LabelsReleased, int ProcessId)
+    long Records, TimeSpan Elapsed, TimeSpan ProcessorTime, GcActivity Gc, double P99LatencyMs, long Applied, long DecisionPoints, long LabelsReleased,
+    int ProcessId)
 {
     [JsonIgnore]
-    public double EventsPerSecond => Records / Seconds;
+    public double EventsPerSecond => Records / Elapsed.TotalSeconds;
 
     /// <summary>Cores kept busy on average: near the machine's count, the run was bound by CPU; well below, by waiting.</summary>
     [JsonIgnore]
-    public double CoresBusy => ProcessorSeconds / Seconds;
+    public double CoresBusy => ProcessorTime / Elapsed;
 
-    [JsonIgnore]
-    public GcActivity Gc => new(Gen0, Gen1, Gen2, TimeSpan.FromSeconds(GcPausedSeconds), Allocated);
-
-    public static RunFigures Of(BenchPipeline.Result r) => new(
-        r.Records, r.Elapsed.TotalSeconds, r.ProcessorTime.TotalSeconds, r.Gc.Gen0, r.Gc.Gen1, r.Gc.Gen2, r.Gc.Paused.TotalSeconds, r.Gc.Allocated,
-        r.Metrics.Latency.Quantile(0.99).TotalMilliseconds, r.Metrics.Applied, r.Metrics.DecisionPoints, r.Metrics.LabelsReleased, Environment.ProcessId);
+    public static RunFigures Of(BenchPipeline.Result r) => new(r.Records, r.Elapsed, r.ProcessorTime, r.Gc, r.Metrics.Latency.Quantile(0.99).TotalMilliseconds,
+        r.Metrics.Applied, r.Metrics.DecisionPoints, r.Metrics.LabelsReleased, Environment.ProcessId);
 }
 
 /// <summary>
