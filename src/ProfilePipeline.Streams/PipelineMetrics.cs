@@ -167,7 +167,7 @@ public sealed class PipelineMetrics
         return inFlight;
     }
 
-    internal void RecordStagePassed(int stage) => Interlocked.Increment(ref _stagePassed[stage]);
+    internal void RecordStagePassed(int stage, int records = 1) => Interlocked.Add(ref _stagePassed[stage], records);
 
     internal void RecordAccepted(long eventTime, bool itemKnown)
     {

@@ -51,9 +51,9 @@ public sealed record ProfileGraphParts(
 }
 
 /// <summary>
-/// source → clean → enrich → profile update (sharded entities) → labels (for the learner) → score (and segment) → decide (inactivity,
-/// actions) → outputs (files and checkpoint, or
-/// Kafka topics and offset commits).
+/// source → clean → enrich → profile update (sharded entities, in micro-batches) → labels (for the learner, the same
+/// batches) → score (and segment) → decide (inactivity, actions) → outputs (files and checkpoint, or Kafka topics and
+/// offset commits).
 /// Backpressured end to end: every stage has a bounded buffer, and the source is pulled only as fast as
 /// the entities persist and the outputs are written. The kill switch drains: the source stops and
 /// everything already read runs to the end and is checkpointed.
@@ -79,8 +79,13 @@ public static class ProfileGraph
             .Via(Passed(parts.Metrics, 0))
             .Async()
             .Via(ProfileUpdateStage.Create(parts.ShardRegion, settings.Update, parts.Metrics))
-            .Via(Passed(parts.Metrics, 1))
-            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Revocations) : Flow.Create<PipelineItem>())
+            .Select(batch =>
+            {
+                parts.Metrics.RecordStagePassed(1, batch.Count);
+                return batch;
+            })
+            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Revocations) : Flow.Create<IReadOnlyList<PipelineItem>>())
+            .SelectMany(batch => batch)
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
             .Via(Passed(parts.Metrics, 3))

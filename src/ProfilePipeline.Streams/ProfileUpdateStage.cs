@@ -19,13 +19,13 @@ public sealed record ProfileUpdateSettings(int MaxBatch, TimeSpan MaxBatchDelay,
 /// </summary>
 public static class ProfileUpdateStage
 {
-    public static Flow<PipelineItem, PipelineItem, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings, PipelineMetrics? metrics = null)
+    /// <summary>The records in the micro-batches they were sent in, in input order (the label stage follows them batch by batch).</summary>
+    public static Flow<PipelineItem, IReadOnlyList<PipelineItem>, NotUsed> Create(IActorRef shardRegion, ProfileUpdateSettings settings, PipelineMetrics? metrics = null)
     {
         var inOrder = new PerUserOrder();
         return Flow.Create<PipelineItem>()
             .GroupedWithin(settings.MaxBatch, settings.MaxBatchDelay)
-            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings, metrics, inOrder))
-            .SelectMany(items => items);
+            .SelectAsync(settings.Parallelism, batch => UpdateAsync(shardRegion, batch.ToList(), settings, metrics, inOrder));
     }
 
     /// <summary>
