@@ -10,10 +10,12 @@ namespace ProfilePipeline.Node.Bench;
 /// and the runtime optimises code from what it sees run (tiered compilation, profile-guided), so in one shared process
 /// the code the configurations share was optimised for all of them at once; and two processes of one configuration can
 /// differ by more than the cost being measured, so there are several. Each worker generates the same events and runs
-/// them once to warm up; then the workers run in rounds, one run of each per round (the order rotating), first on the
-/// durable store, then on the in-memory journal, one worker at a time. A change is the median over the rounds of each
-/// round's ratio to the first configuration: runs next to each other in time share the machine's state, so its drift
-/// cancels.
+/// them once to warm up; then the workers run in rounds, one run of each per round, first on the durable store, then on
+/// the in-memory journal, one worker at a time. In a round the configurations take turns (each one's first process,
+/// then each one's second, ...; which goes first rotating from round to round), and a change is the median, over all
+/// the turns, of a run's ratio to the baseline's run in the same turn: runs next to each other in time share the
+/// machine's state, so its drift cancels. (Taking all of one configuration's processes before the next's let the machine
+/// drift by more than the cost measured between the first configuration's runs and the second's.)
 /// </summary>
 public sealed partial class BenchRunner
 {
@@ -59,9 +61,12 @@ public sealed partial class BenchRunner
                     var inRound = names.Select(_ => new List<RunFigures>()).ToArray();
                     for (var k = 0; k < workers.Count; k++)
                     {
-                        var w = (round * perConfiguration + k) % workers.Count; // each configuration goes first in some round
+                        // The configurations take turns: one run of each (their p-th processes) before the next of any,
+                        // so that runs compared are next to each other in time; each configuration goes first in some round.
+                        var (p, i) = (k / names.Count, (k + round) % names.Count);
+                        var w = i * perConfiguration + p;
                         var run = await workers[w].RunAsync(key).ConfigureAwait(false);
-                        inRound[w / perConfiguration].Add(run);
+                        inRound[i].Add(run);
                         console.WriteLine($"  {workers[w].Name}, {journal}: round {round + 1}: {Describe(run)}");
                     }
                     rounds.Add(inRound);
@@ -113,8 +118,8 @@ public sealed partial class BenchRunner
     }
 
     /// <summary>
-    /// Medians of one configuration's runs, and its change from the baseline's: per round, the median of its processes'
-    /// runs against the median of the baseline's, and the median of those ratios over the rounds. The spread is how far
+    /// Medians of one configuration's runs, and its change from the baseline's: the median over the turns (a round's
+    /// p-th processes, run one after the other) of its run's ratio to the baseline's. The spread is how far
     /// apart its processes were (the highest process median over the lowest, minus one): what separate processes of
     /// one configuration differ by on this machine, against which to read the change.
     /// </summary>
@@ -123,7 +128,7 @@ public sealed partial class BenchRunner
         var runs = rounds.SelectMany(r => r).ToList();
         var perProcess = runs.GroupBy(r => r.ProcessId).Select(g => Median(g.Select(r => r.EventsPerSecond))).ToList();
         double Change(Func<RunFigures, double> figure) =>
-            Median(rounds.Zip(baseline, (run, base_) => Median(run.Select(figure)) / Median(base_.Select(figure)) - 1));
+            Median(rounds.Zip(baseline, (turns, baseTurns) => turns.Zip(baseTurns, (run, baseRun) => figure(run) / figure(baseRun) - 1)).SelectMany(turn => turn));
         return new JsonObject
         {
             ["eventsPerSecond"] = Math.Round(Median(runs.Select(r => r.EventsPerSecond))),
@@ -147,7 +152,7 @@ public sealed partial class BenchRunner
     {
         var width = Math.Max(13, names.Max(n => n.Length));
         console.WriteLine();
-        console.WriteLine($"comparison: medians of {options.Runs} rounds; change = median of the rounds' ratios to {names[0]}");
+        console.WriteLine($"comparison: medians of {options.Runs} rounds; change = median of the ratios to {names[0]}'s run in the same turn");
         console.WriteLine($"  {"configuration".PadRight(width)}  {"journal",-17}  {"events/s",10}  {"change",8}  {"CPU s/100k",10}  {"CPU change",10}  {"process spread",14}");
         foreach (var name in names)
         {
