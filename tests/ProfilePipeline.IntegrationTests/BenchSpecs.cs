@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using ProfilePipeline.Node.Bench;
 
 namespace ProfilePipeline.IntegrationTests;
@@ -97,6 +98,11 @@ public sealed class BenchSpecs
             // A warm-up run of each process, then the rounds, every one on its own line.
             Assert.Equal(2 * 2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
             Assert.Equal(2 * 2 * 2 * 2, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
+            // In each round the configurations take turns, the first going first in round 1 and the second in round 2.
+            var turns = console.ToString().Split('\n').Select(line => Regex.Match(line, @"^\s+(\d)-\w+ #\d, (.+): round (\d+):")).Where(m => m.Success)
+                .GroupBy(m => (Journal: m.Groups[2].Value, Round: int.Parse(m.Groups[3].Value)), m => m.Groups[1].Value).ToList();
+            Assert.Equal(2 * 2, turns.Count);
+            Assert.All(turns, round => Assert.Equal(round.Key.Round == 1 ? ["1", "2", "1", "2"] : ["2", "1", "2", "1"], round.ToArray()));
             // Each configuration ran in two processes of its own, the same two on both journals, none of them this one.
             int[] Processes(string name, string journal) => [.. comparison[name]![journal]!["processes"]!.AsArray().Select(id => (int)id!).Order()];
             foreach (var name in new[] { "1-off", "2-on" })
