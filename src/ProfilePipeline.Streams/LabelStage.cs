@@ -49,9 +49,9 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 public static class LabelStage
 {
     /// <summary>
-    /// Follows the profile update stage's micro-batches as they come (each write is per batch or group of batches, so
-    /// batches of a few records each, as re-batching a stream of single records gives when this stage keeps up, would
-    /// make many small writes: on the bench a tenth of the CPU).
+    /// Follows the profile update stage's micro-batches as they come. A write is per batch or group of batches, and
+    /// re-batching the flattened records gives batches of a few records when this stage keeps up: on the bench it
+    /// followed 8,200 batches (3,900 writes) for 300,000 records, which came in some 600 update batches.
     /// </summary>
     /// <param name="inFlight">Batches waiting for their writes at once: one group commit under way, the others waiting for the next.</param>
     /// <param name="revocations">Partitions the input gives up in rebalances: their open points are let go, for their new owner.</param>
