@@ -69,7 +69,10 @@ public sealed class BenchSpecs
         var on = Path.Combine(work, "on.conf");
         File.WriteAllText(off, "profile-pipeline.learning.enabled = off\nprofile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
         File.WriteAllText(on, "profile-pipeline.segments.enabled = off\nprofile-pipeline.decisions.enabled = off\n");
-        var options = new BenchOptions { Events = 4_000, Users = 400, Runs = 2, ProcessesPerConfiguration = 2, WorkDirectory = Path.Combine(work, "bench"), Save = false };
+        var options = new BenchOptions
+        {
+            Events = 4_000, Users = 400, Runs = 2, ProcessesPerConfiguration = 2, WarmUpRuns = 2, WorkDirectory = Path.Combine(work, "bench"), Save = false,
+        };
         try
         {
             var console = new StringWriter();
@@ -89,14 +92,20 @@ public sealed class BenchSpecs
                     Assert.True(double.IsFinite((double)figures["processSpread"]!), figures.ToJsonString()); // every process ran, none at 0 events/s
                     Assert.True((double)figures["eventsPerSecond"]! > 0 && (double)figures["cpuSecondsPer100kEvents"]! > 0);
                     Assert.True((long)figures["eventsApplied"]! > 3_000, $"{figures["eventsApplied"]} events applied");
+                    Assert.True((double)figures["jitMethodsPerRun"]! >= 0 && (double)figures["jitSecondsPerRun"]! >= 0, figures.ToJsonString());
                 }
                 // Each configuration ran as its file says: only the second takes decision points and labels them.
                 Assert.Equal(0, (long)baseline["decisionPoints"]!);
                 Assert.True((long)learning["decisionPoints"]! > 0 && (long)learning["labelsReleased"]! > 0, learning.ToJsonString());
                 Assert.True(double.IsFinite((double)learning["change"]!) && (double)learning["change"]! > -1);
             }
-            // A warm-up run of each process, then the rounds, every one on its own line.
-            Assert.Equal(2 * 2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
+            // Two warm-up runs of each process, then the rounds, every one on its own line. A process's first run compiles its
+            // code: the JIT's figures are taken per run.
+            Assert.Equal(2 * 2 * 2, console.ToString().Split('\n').Count(line => line.Contains("warm-up")));
+            var firstRunsCompiled = console.ToString().Split('\n').Select(line => Regex.Match(line, @"warm-up 1: .*JIT ([\d,]+) methods")).Where(m => m.Success)
+                .Select(m => long.Parse(m.Groups[1].Value.Replace(",", ""))).ToList();
+            Assert.Equal(2 * 2, firstRunsCompiled.Count);
+            Assert.All(firstRunsCompiled, methods => Assert.True(methods > 100, $"{methods} methods compiled in a process's first run"));
             Assert.Equal(2 * 2 * 2 * 2, console.ToString().Split('\n').Count(line => line.Contains(": round ")));
             // In each round the configurations take turns, the first going first in round 1 and the second in round 2.
             var turns = console.ToString().Split('\n').Select(line => Regex.Match(line, @"^\s+(\d)-\w+ #\d, (.+): round (\d+):")).Where(m => m.Success)

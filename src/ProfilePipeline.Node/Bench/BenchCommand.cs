@@ -27,6 +27,11 @@ public static class BenchCommand
         {
             Description = $"With --compare: worker processes per configuration, whose runs are taken together (default {defaults.ProcessesPerConfiguration}).",
         };
+        var warmUps = new Option<int?>("--warm-up-runs")
+        {
+            Description = $"With --compare: unmeasured runs of each worker process before the rounds (default {defaults.WarmUpRuns}); "
+                + "each run reports what the JIT compiled meanwhile, to see that the processes were warm.",
+        };
         var worker = new Option<string?>("--worker")
         {
             Description = "Internal: serve runs of this configuration file for --compare, which starts such worker processes for each file.",
@@ -34,7 +39,7 @@ public static class BenchCommand
         };
         var command = new Command("bench", "Measure throughput, the machine's limits, latency, memory per profile and recovery.")
         {
-            quick, events, users, runs, workDir, output, noSave, config, compare, processes, worker,
+            quick, events, users, runs, workDir, output, noSave, config, compare, processes, warmUps, worker,
         };
         command.Validators.Add(result =>
         {
@@ -59,6 +64,7 @@ public static class BenchCommand
                 Users = result.GetValue(users) ?? options.Users,
                 Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
                 ProcessesPerConfiguration = Math.Max(1, result.GetValue(processes) ?? options.ProcessesPerConfiguration),
+                WarmUpRuns = Math.Max(0, result.GetValue(warmUps) ?? options.WarmUpRuns),
             };
             if (result.GetValue(worker) is { } served)
             {

@@ -26,6 +26,13 @@ public sealed record BenchOptions
     /// </summary>
     public int ProcessesPerConfiguration { get; init; } = 3;
 
+    /// <summary>
+    /// `--compare`: unmeasured runs of each worker before the rounds. After one, the JIT was still compiling in the
+    /// measured runs, more so with learning: ML.NET's code, which the fits run a few times a run, was still being
+    /// recompiled at its optimised tier in a process's fifth run.
+    /// </summary>
+    public int WarmUpRuns { get; init; } = 1;
+
     /// <summary>A HOCON file applied to every node the bench starts, as `run --config` does.</summary>
     public string? ConfigFile { get; init; }
 

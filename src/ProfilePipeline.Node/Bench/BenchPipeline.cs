@@ -22,12 +22,28 @@ public sealed record GcActivity(int Gen0, int Gen1, int Gen2, TimeSpan Paused, l
         $"GC paused {Paused.TotalMilliseconds:N0} ms ({Gen0} gen0, {Gen1} gen1, {Gen2} gen2), {Allocated / 1_000_000.0:N0} MB allocated";
 }
 
+/// <summary>
+/// Methods the JIT compiled (first compilations and the tiered recompilations of hot code) and the time it spent on
+/// them, all threads. A process that still compiles much is not yet in its steady state.
+/// </summary>
+public sealed record JitActivity(long Methods, TimeSpan Time)
+{
+    public static JitActivity Now() => new(System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
+
+    public static JitActivity operator -(JitActivity a, JitActivity b) => new(a.Methods - b.Methods, a.Time - b.Time);
+
+    public override string ToString() => $"JIT {Methods:N0} methods in {Time.TotalMilliseconds:N0} ms";
+}
+
 /// <summary>One measured run of the whole graph (the same parts as `run`) over records held in memory.</summary>
 public static class BenchPipeline
 {
     /// <param name="ProcessorTime">The whole process's CPU time meanwhile (all threads, user and system).</param>
     public sealed record Result(long Records, TimeSpan Elapsed, PipelineMetrics Metrics, GcActivity Gc, TimeSpan ProcessorTime)
     {
+        /// <summary>What the JIT compiled meanwhile.</summary>
+        public JitActivity Jit { get; init; } = new(0, TimeSpan.Zero);
+
         public double EventsPerSecond => Records / Elapsed.TotalSeconds;
 
         /// <summary>Cores kept busy on average: near the machine's count, the run was bound by CPU; well below, by waiting.</summary>
@@ -48,6 +64,7 @@ public static class BenchPipeline
         var graph = GraphConfig.Graph(config);
         var source = shape is null ? RecordSources.From(() => records) : shape(records, metrics);
         var gc = GcActivity.Now();
+        var jit = JitActivity.Now();
         using var process = Process.GetCurrentProcess();
         var processorTime = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
@@ -56,7 +73,10 @@ public static class BenchPipeline
         await completion.ConfigureAwait(false);
         stopwatch.Stop();
         process.Refresh();
-        return new Result(records.Count, stopwatch.Elapsed, metrics, GcActivity.Now() - gc, process.TotalProcessorTime - processorTime);
+        return new Result(records.Count, stopwatch.Elapsed, metrics, GcActivity.Now() - gc, process.TotalProcessorTime - processorTime)
+        {
+            Jit = JitActivity.Now() - jit,
+        };
     }
 
     /// <summary>

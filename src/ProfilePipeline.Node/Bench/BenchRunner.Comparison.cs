@@ -10,11 +10,11 @@ namespace ProfilePipeline.Node.Bench;
 /// and the runtime optimises code from what it sees run (tiered compilation, profile-guided), so in one shared process
 /// the code the configurations share was optimised for all of them at once; and two processes of one configuration can
 /// differ by more than the cost being measured, so there are several. Each worker generates the same events and runs
-/// them once to warm up; then the workers run in rounds, one run of each per round, first on the durable store, then on
-/// the in-memory journal, one worker at a time. In a round the configurations take turns (each one's first process,
-/// then each one's second, ...; which goes first rotating from round to round), and a change is the median, over all
-/// the turns, of a run's ratio to the baseline's run in the same turn: runs next to each other in time share the
-/// machine's state, so its drift cancels. (Taking all of one configuration's processes before the next's let the machine
+/// them <see cref="BenchOptions.WarmUpRuns"/> times to warm up; then the workers run in rounds, one run of each per
+/// round, first on the durable store, then on the in-memory journal, one worker at a time. In a round the
+/// configurations take turns (each one's first process, then each one's second, ...; which goes first rotating from
+/// round to round), and a change is the median, over all the turns, of a run's ratio to the baseline's run in the same
+/// turn: runs next to each other in time share the machine's state, so its drift cancels. (Taking all of one configuration's processes before the next's let the machine
 /// drift by more than the cost measured between the first configuration's runs and the second's.)
 /// </summary>
 public sealed partial class BenchRunner
@@ -49,9 +49,13 @@ public sealed partial class BenchRunner
                     workers.Add(await ComparisonWorker.StartAsync(name, configFiles[i], options, Path.Combine(options.WorkDirectory, $"{names[i]}-{p + 1}")).ConfigureAwait(false));
                 }
             }
-            // Once, before any measured run: the first run in a process compiles the code paths.
-            foreach (var worker in workers)
-                console.WriteLine($"  {worker.Name}, {Journals[0].Name}: warm-up: {Describe(await worker.RunAsync(Journals[0].Key).ConfigureAwait(false))}");
+            // Before any measured run: the first run in a process compiles the code paths, and code run rarely (a fit every
+            // few thousand labels) reaches its optimised tier only after several.
+            for (var warmUp = 1; warmUp <= options.WarmUpRuns; warmUp++)
+            {
+                foreach (var worker in workers)
+                    console.WriteLine($"  {worker.Name}, {Journals[0].Name}: warm-up {warmUp}: {Describe(await worker.RunAsync(Journals[0].Key).ConfigureAwait(false))}");
+            }
             foreach (var (journal, key, _) in Journals)
             {
                 // rounds[r][i]: configuration i's runs in round r, one per process.
@@ -140,6 +144,9 @@ public sealed partial class BenchRunner
             ["coresBusy"] = Math.Round(Median(runs.Select(r => r.CoresBusy)), 2),
             ["allocatedMBPer100kEvents"] = Math.Round(Median(runs.Select(r => r.Gc.Allocated / 1e6 * 100_000 / r.Records)), 1),
             ["gcPausedSeconds"] = Math.Round(Median(runs.Select(r => r.Gc.Paused.TotalSeconds)), 3),
+            // Far from 0: the processes were still compiling code during the measured runs, so not yet warm.
+            ["jitMethodsPerRun"] = Math.Round(Median(runs.Select(r => (double)r.Jit.Methods))),
+            ["jitSecondsPerRun"] = Math.Round(Median(runs.Select(r => r.Jit.Time.TotalSeconds)), 3),
             // What the configuration did with the same events, to see that each ran as meant, and where.
             ["eventsApplied"] = runs[^1].Applied,
             ["decisionPoints"] = runs[^1].DecisionPoints,
@@ -153,14 +160,14 @@ public sealed partial class BenchRunner
         var width = Math.Max(13, names.Max(n => n.Length));
         console.WriteLine();
         console.WriteLine($"comparison: medians of {options.Runs} rounds; change = median of the ratios to {names[0]}'s run in the same turn");
-        console.WriteLine($"  {"configuration".PadRight(width)}  {"journal",-17}  {"events/s",10}  {"change",8}  {"CPU s/100k",10}  {"CPU change",10}  {"process spread",14}");
+        console.WriteLine($"  {"configuration".PadRight(width)}  {"journal",-17}  {"events/s",10}  {"change",8}  {"CPU s/100k",10}  {"CPU change",10}  {"process spread",14}  {"JIT s/run",9}");
         foreach (var name in names)
         {
             foreach (var (journal, key, _) in Journals)
             {
                 var f = results[name][key]!;
                 console.WriteLine($"  {name.PadRight(width)}  {journal,-17}  {(double)f["eventsPerSecond"]!,10:N0}  {(double)f["change"]!,8:+0.0%;-0.0%;0.0%}  " +
-                    $"{(double)f["cpuSecondsPer100kEvents"]!,10:F2}  {(double)f["cpuChange"]!,10:+0.0%;-0.0%;0.0%}  {(double)f["processSpread"]!,14:0.0%}");
+                    $"{(double)f["cpuSecondsPer100kEvents"]!,10:F2}  {(double)f["cpuChange"]!,10:+0.0%;-0.0%;0.0%}  {(double)f["processSpread"]!,14:0.0%}  {(double)f["jitSecondsPerRun"]!,9:F2}");
             }
         }
     }

@@ -165,7 +165,7 @@ public sealed partial class BenchRunner(BenchOptions options, TextWriter console
 
     private static string Describe(RunFigures run) =>
         $"{run.EventsPerSecond:N0} events/s ({run.Elapsed.TotalSeconds:F1} s, p99 latency {run.P99LatencyMs:N0} ms, " +
-        $"{run.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {run.Gc})";
+        $"{run.CoresBusy:F2} of {Environment.ProcessorCount} cores busy, {run.Gc}, {run.Jit})";
 
     private async Task<GraphRun> RunGraphAsync(string? hocon, IReadOnlyList<RawBehavior> records, SideDataFiles sideData,
         Func<IReadOnlyList<RawBehavior>, PipelineMetrics, Akka.Streams.Dsl.Source<PipelineItem, Akka.NotUsed>>? shape = null, string? configFile = null)

@@ -12,6 +12,9 @@ public sealed record RunFigures(
     long Records, TimeSpan Elapsed, TimeSpan ProcessorTime, GcActivity Gc, double P99LatencyMs, long Applied, long DecisionPoints, long LabelsReleased,
     int ProcessId)
 {
+    /// <summary>What the JIT compiled during the run.</summary>
+    public JitActivity Jit { get; init; } = new(0, TimeSpan.Zero);
+
     [JsonIgnore]
     public double EventsPerSecond => Records / Elapsed.TotalSeconds;
 
@@ -20,7 +23,10 @@ public sealed record RunFigures(
     public double CoresBusy => ProcessorTime / Elapsed;
 
     public static RunFigures Of(BenchPipeline.Result r) => new(r.Records, r.Elapsed, r.ProcessorTime, r.Gc, r.Metrics.Latency.Quantile(0.99).TotalMilliseconds,
-        r.Metrics.Applied, r.Metrics.DecisionPoints, r.Metrics.LabelsReleased, Environment.ProcessId);
+        r.Metrics.Applied, r.Metrics.DecisionPoints, r.Metrics.LabelsReleased, Environment.ProcessId)
+    {
+        Jit = r.Jit,
+    };
 }
 
 /// <summary>
