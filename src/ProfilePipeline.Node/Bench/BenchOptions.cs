@@ -28,10 +28,11 @@ public sealed record BenchOptions
 
     /// <summary>
     /// `--compare`: unmeasured runs of each worker before the rounds. After one, the JIT was still compiling in the
-    /// measured runs, more so with learning: ML.NET's code, which the fits run a few times a run, was still being
-    /// recompiled at its optimised tier in a process's fifth run.
+    /// measured runs, more so with learning: ML.NET's code, which runs only in the fits (one every 5,000 labels), was
+    /// still being recompiled at its optimised tier in a process's fifth run. After three, it compiled for a fraction of
+    /// a second a run.
     /// </summary>
-    public int WarmUpRuns { get; init; } = 1;
+    public int WarmUpRuns { get; init; } = 3;
 
     /// <summary>A HOCON file applied to every node the bench starts, as `run --config` does.</summary>
     public string? ConfigFile { get; init; }
