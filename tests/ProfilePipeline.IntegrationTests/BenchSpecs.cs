@@ -61,6 +61,13 @@ public sealed class BenchSpecs
     }
 
     [Fact]
+    public void A_negative_number_of_warm_up_runs_is_refused_naming_the_option()
+    {
+        Assert.Contains(BenchCommand.Build().Parse(["--warm-up-runs", "-1"]).Errors, error => error.Message.Contains("--warm-up-runs"));
+        Assert.Empty(BenchCommand.Build().Parse(["--warm-up-runs", "0"]).Errors);
+    }
+
+    [Fact]
     public async Task A_comparison_runs_every_configuration_in_its_own_process_in_every_round_and_reports_its_change_from_the_first()
     {
         var work = Path.Combine(Path.GetTempPath(), "pp-bench-compare-" + Guid.NewGuid().ToString("N"));

@@ -43,6 +43,8 @@ public static class BenchCommand
         };
         command.Validators.Add(result =>
         {
+            if (result.GetValue(warmUps) is < 0)
+                result.AddError("--warm-up-runs must be 0 or more");
             if (result.GetValue(compare) is { Length: > 0 } files)
             {
                 if (files.Length < 2)
@@ -64,7 +66,7 @@ public static class BenchCommand
                 Users = result.GetValue(users) ?? options.Users,
                 Runs = Math.Max(1, result.GetValue(runs) ?? options.Runs),
                 ProcessesPerConfiguration = Math.Max(1, result.GetValue(processes) ?? options.ProcessesPerConfiguration),
-                WarmUpRuns = Math.Max(0, result.GetValue(warmUps) ?? options.WarmUpRuns),
+                WarmUpRuns = result.GetValue(warmUps) ?? options.WarmUpRuns,
             };
             if (result.GetValue(worker) is { } served)
             {
