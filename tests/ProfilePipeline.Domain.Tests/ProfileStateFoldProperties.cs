@@ -82,18 +82,26 @@ public class ProfileStateFoldProperties
             return owned.Equals(copied);
         }, iter: 300);
 
+    /// <remarks>
+    /// The state remembers the ids of its last <see cref="ProfileSettings.RecentEventIds"/> applied events, so a duplicate
+    /// is one of those sent again at a new offset. (A duplicate of an event whose id has left that window is new to the
+    /// state: the window is bounded by design. An event that was itself a duplicate does not bring its id back into it.)
+    /// </remarks>
     [Fact]
-    public void A_redelivered_or_duplicate_event_changes_nothing() =>
-        Gen.Select(History, Gen.Int[0, 1000]).Sample((events, pick) =>
+    public void A_redelivered_event_or_a_duplicate_of_a_recently_applied_one_changes_nothing() =>
+        Gen.Select(History, Gen.Int[0, 1000], Gen.Int[0, 1000]).Sample((events, pick, pickApplied) =>
         {
             var state = FoldInBatches(events, [events.Count]);
+            var outcomes = ProfileState.Empty(Settings).Decide(events).Outcomes;
+            var remembered = events.Where((_, i) => outcomes[i] == EventOutcome.Applied).TakeLast(Settings.RecentEventIds).ToList();
             var again = events[pick % events.Count];
             var redelivery = state.Decide([again]);
-            var duplicate = state.Decide([again with { Position = again.Position with { Offset = 10_000 } }]);
+            var original = remembered[pickApplied % remembered.Count];
+            var duplicate = state.Decide([original with { Position = original.Position with { Offset = 10_000 } }]);
             var unchanged = state.Apply(duplicate.ToPersist!);
             return redelivery.Outcomes.Single() == EventOutcome.Redelivered
                    && redelivery.ToPersist is null
-                   && duplicate.Outcomes.Single() is EventOutcome.Duplicate or EventOutcome.Late
+                   && duplicate.Outcomes.Single() == EventOutcome.Duplicate
                    && Json(unchanged.Features("u")) == Json(state.Features("u"))
                    && unchanged.Version == state.Version;
         }, iter: 300);
