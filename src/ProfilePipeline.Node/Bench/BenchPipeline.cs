@@ -28,6 +28,8 @@ public sealed record GcActivity(int Gen0, int Gen1, int Gen2, TimeSpan Paused, l
 /// </summary>
 public sealed record JitActivity(long Methods, TimeSpan Time)
 {
+    public static readonly JitActivity None = new(0, TimeSpan.Zero);
+
     public static JitActivity Now() => new(System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime());
 
     public static JitActivity operator -(JitActivity a, JitActivity b) => new(a.Methods - b.Methods, a.Time - b.Time);
@@ -42,7 +44,7 @@ public static class BenchPipeline
     public sealed record Result(long Records, TimeSpan Elapsed, PipelineMetrics Metrics, GcActivity Gc, TimeSpan ProcessorTime)
     {
         /// <summary>What the JIT compiled meanwhile.</summary>
-        public JitActivity Jit { get; init; } = new(0, TimeSpan.Zero);
+        public JitActivity Jit { get; init; } = JitActivity.None;
 
         public double EventsPerSecond => Records / Elapsed.TotalSeconds;
 

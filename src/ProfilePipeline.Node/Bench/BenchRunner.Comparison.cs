@@ -14,8 +14,9 @@ namespace ProfilePipeline.Node.Bench;
 /// round, first on the durable store, then on the in-memory journal, one worker at a time. In a round the
 /// configurations take turns (each one's first process, then each one's second, ...; which goes first rotating from
 /// round to round), and a change is the median, over all the turns, of a run's ratio to the baseline's run in the same
-/// turn: runs next to each other in time share the machine's state, so its drift cancels. (Taking all of one configuration's processes before the next's let the machine
-/// drift by more than the cost measured between the first configuration's runs and the second's.)
+/// turn: runs next to each other in time share the machine's state, so its drift cancels. (Taking all of one
+/// configuration's processes before the next's let the machine drift by more than the cost measured between the first
+/// configuration's runs and the second's.)
 /// </summary>
 public sealed partial class BenchRunner
 {

@@ -13,7 +13,7 @@ public sealed record RunFigures(
     int ProcessId)
 {
     /// <summary>What the JIT compiled during the run.</summary>
-    public JitActivity Jit { get; init; } = new(0, TimeSpan.Zero);
+    public JitActivity Jit { get; init; } = JitActivity.None;
 
     [JsonIgnore]
     public double EventsPerSecond => Records / Elapsed.TotalSeconds;
