@@ -91,9 +91,9 @@ public class ProfileStateFoldProperties
     public void A_redelivered_event_or_a_duplicate_of_a_recently_applied_one_changes_nothing() =>
         Gen.Select(History, Gen.Int[0, 1000], Gen.Int[0, 1000]).Sample((events, pick, pickApplied) =>
         {
-            var state = FoldInBatches(events, [events.Count]);
-            var outcomes = ProfileState.Empty(Settings).Decide(events).Outcomes;
-            var remembered = events.Where((_, i) => outcomes[i] == EventOutcome.Applied).TakeLast(Settings.RecentEventIds).ToList();
+            var folded = ProfileState.Empty(Settings).Decide(events);
+            var state = ProfileState.Empty(Settings).Apply(folded.ToPersist!);
+            var remembered = events.Where((_, i) => folded.Outcomes[i] == EventOutcome.Applied).TakeLast(Settings.RecentEventIds).ToList();
             var again = events[pick % events.Count];
             var redelivery = state.Decide([again]);
             var original = remembered[pickApplied % remembered.Count];
