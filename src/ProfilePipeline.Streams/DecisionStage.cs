@@ -100,11 +100,15 @@ public static class DecisionStage
             for (var i = 0; i < batch.Count; i++)
             {
                 var item = batch[i];
-                if (item.Outcome == EventOutcome.Applied && item.Event is { } e)
+                // The watermark follows the event times of the records read; the profile's time only moves the user's timer. A
+                // record read again after a crash carries its user's profile as the entity holds it, which may be well past
+                // the records read so far (the entities kept what the crash cut from the checkpoint), while another user's
+                // events up to there are still to be read again or, if the crash cut them first, for the first time.
+                if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
                     Touch(e.UserId, item.Input.SourceId, e.Timestamp, now, before);
                 if (item.Profile is not { } profile)
                     continue;
-                Touch(profile.Features.UserId, item.Input.SourceId, profile.Features.AsOf, now, before);
+                Arm(profile.Features.UserId, item.Input.SourceId, profile.Features.AsOf, before);
                 var holding = _rules.Holding(profile, RuleTrigger.Update);
                 if (holding.IsEmpty)
                     continue;
@@ -175,6 +179,13 @@ public static class DecisionStage
         {
             if (_timers.Touch(userId, partition, eventTime, now))
                 changes.Arm(partition, new ArmedTimer(userId, eventTime));
+        }
+
+        /// <summary>Moves the user's timer to <paramref name="lastActivity"/> without moving the watermark; a new timer goes to the index.</summary>
+        private void Arm(string userId, string partition, long lastActivity, IndexChanges changes)
+        {
+            if (_timers.Arm(userId, partition, lastActivity))
+                changes.Arm(partition, new ArmedTimer(userId, lastActivity));
         }
 
         /// <summary>The record of the batch a partition's flags ride on: its last one of the partition, else the batch's last.</summary>

@@ -59,7 +59,8 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
 
     /// <summary>
     /// Arms or moves the user's timer to <paramref name="lastActivity"/> plus the gap without moving the watermark: for a
-    /// timer restored from the durable index, or a newer activity the user's entity reported. True when newly armed.
+    /// timer restored from the durable index, or a newer activity the user's entity reported (a profile update, which
+    /// after a crash may be ahead of the records read). True when newly armed.
     /// </summary>
     public bool Arm(string userId, string partition, long lastActivity)
     {
