@@ -18,6 +18,9 @@ public interface IKafkaControl
     /// <summary>Lag per assigned partition (high watermark minus committed position), as last seen by the poll thread.</summary>
     IReadOnlyDictionary<string, long> Lag { get; }
 
-    /// <summary>The partitions this consumer gave up in rebalances, once every record of theirs handed on was processed (or they were lost).</summary>
-    PartitionRevocations Revocations { get; }
+    /// <summary>
+    /// What this consumer's rebalances did to its partitions: assigned; found with nothing to read; given up, once every
+    /// record of theirs handed on was processed (or they were lost).
+    /// </summary>
+    PartitionAssignments Assignments { get; }
 }

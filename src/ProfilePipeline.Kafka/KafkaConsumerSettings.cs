@@ -72,6 +72,8 @@ public sealed record KafkaConsumerSettings
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = Confluent.Kafka.AutoOffsetReset.Earliest,
+            // Tells an assigned partition with nothing to read (PartitionAssignments), which then holds no watermark back.
+            EnablePartitionEof = true,
         };
         return config;
     }

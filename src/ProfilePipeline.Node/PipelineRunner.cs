@@ -113,7 +113,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
             node.Erasures, Log);
         eraser.Outputs = new KafkaTombstones(producer, kafka.Topics, parts.Metrics);
         rebuilds.Outputs = new KafkaRepublisher(producer, kafka.Topics, node.Erasures);
-        var (_, _, completion) = ProfileGraph.Create(source, parts with { Revocations = control.Revocations }, outputs, graph).Run(materializer);
+        var (_, _, completion) = ProfileGraph.Create(source, parts with { Assignments = control.Assignments }, outputs, graph).Run(materializer);
         var drained = false;
         var draining = new Lazy<Task>(() => control.DrainAndShutdownAsync(completion)); // thread-safe: Ctrl+C and the end of input may race
         void Drain() => _ = draining.Value;

@@ -48,19 +48,19 @@ public sealed record DecisionActors(IActorRef Profiles, IActorRef TimerIndex);
 public static class DecisionStage
 {
     public static Flow<PipelineItem, PipelineItem, NotUsed> Create(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score,
-        PipelineMetrics metrics, PartitionRevocations? revocations = null, int maxBatch = 500) =>
+        PipelineMetrics metrics, PartitionAssignments? assignments = null, int maxBatch = 500) =>
         Flow.Create<PipelineItem>()
             .Batch(maxBatch, item => new List<PipelineItem> { item }, (list, item) => { list.Add(item); return list; })
-            .SelectAsync(1, new Decider(settings, actors, score, metrics, revocations).DecideAsync)
+            .SelectAsync(1, new Decider(settings, actors, score, metrics, assignments).DecideAsync)
             .SelectMany(batch => batch);
 
     /// <summary>The stage's state for one graph run: the timers in memory and the partitions loaded from their index.</summary>
     private sealed class Decider(DecisionSettings settings, DecisionActors actors, Func<ProfileFeatures, ScoredProfile> score, PipelineMetrics metrics,
-        PartitionRevocations? revocations)
+        PartitionAssignments? assignments)
     {
         private readonly InactivityTracker _timers = new(settings.InactiveAfter, settings.WatermarkLateness, settings.MaxTrackedUsers, settings.IdlePartitionAfter);
         private readonly RuleBook _rules = new(settings.Rules);
-        private readonly PartitionsMet _loadedPartitions = new(revocations);
+        private readonly PartitionsMet _loadedPartitions = new(assignments);
         private readonly long _gap = (long)settings.InactiveAfter.TotalMilliseconds;
 
         /// <summary>Actions published again in this run (user, rule, time): a replayed record that decides one of them again does not publish it twice.</summary>
@@ -92,9 +92,16 @@ public static class DecisionStage
         {
             var before = new IndexChanges();
             var decided = new List<ProfileAction>();
-            foreach (var partition in _loadedPartitions.TakeRevoked())
-                _timers.Forget(partition); // its new owner flags its users from the partition's index
             var now = Environment.TickCount64;
+            foreach (var (partition, kind) in _loadedPartitions.TakeChanges())
+            {
+                if (kind == PartitionChangeKind.Revoked)
+                    _timers.Forget(partition); // its new owner flags its users from the partition's index
+                else if (kind == PartitionChangeKind.Assigned)
+                    _timers.Expect(partition, now);
+                else
+                    _timers.NothingToRead(partition);
+            }
             await LoadPartitionsAsync(batch, before, decided).ConfigureAwait(false);
             var updates = new List<(int Index, ScoredProfile Profile, ImmutableArray<DecisionRule> Holding)>();
             for (var i = 0; i < batch.Count; i++)

@@ -26,7 +26,7 @@ public static class KafkaRecordSource
 
     public static PipelineItem ToItem(KafkaRecord record, IRecordFormat format, int maxPayloadBytes)
     {
-        var input = new SourcePosition(PartitionRevocations.InputName(record.Topic, record.Partition), record.Offset);
+        var input = new SourcePosition(PartitionAssignments.InputName(record.Topic, record.Partition), record.Offset);
         var position = OriginHeaders.Read(record.Headers) ?? input;
         var item = new PipelineItem(position, Stopwatch.GetTimestamp()) { Input = input, KafkaOffset = record.Committable };
         RawBehavior raw;

@@ -54,11 +54,12 @@ public static class LabelStage
     /// generated records in memory it followed 8,200 batches (3,900 writes), where the update stage sends up to 500 a batch.
     /// </summary>
     /// <param name="inFlight">Batches waiting for their writes at once: one group commit under way, the others waiting for the next.</param>
-    /// <param name="revocations">Partitions the input gives up in rebalances: their open points are let go, for their new owner.</param>
+    /// <param name="assignments">What the input's rebalances do to its partitions: a partition given up has its open points let go, for
+    /// its new owner; one assigned holds the watermark until its records come.</param>
     public static Flow<IReadOnlyList<PipelineItem>, IReadOnlyList<PipelineItem>, NotUsed> Create(LabelSettings settings, PipelineMetrics metrics,
-        PartitionRevocations? revocations = null, int inFlight = 8)
+        PartitionAssignments? assignments = null, int inFlight = 8)
     {
-        var labeller = new Labeller(settings, metrics, revocations);
+        var labeller = new Labeller(settings, metrics, assignments);
         return Flow.Create<IReadOnlyList<PipelineItem>>()
             .SelectAsync(1, labeller.FollowAsync)
             .SelectAsync(inFlight, labeller.PersistAsync)
@@ -69,11 +70,11 @@ public static class LabelStage
     private sealed record Followed(IReadOnlyList<PipelineItem> Batch, List<LabeledExample> Released, IReadOnlyList<OpenPointChanges> Changes);
 
     /// <summary>The stage's state for one graph run: the open points in memory, the partitions loaded from their index, the index writes under way.</summary>
-    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionRevocations? revocations)
+    private sealed class Labeller(LabelSettings settings, PipelineMetrics metrics, PartitionAssignments? assignments)
     {
         private readonly LabelTracker _tracker = new(settings.DecisionPoints.Horizon, settings.DecisionPoints.LabelLateness, settings.MaxOpen, keepChanges: true,
             settings.IdlePartitionAfter);
-        private readonly PartitionsMet _loaded = new(revocations);
+        private readonly PartitionsMet _loaded = new(assignments);
         private readonly object _gate = new();
         private List<(Followed Batch, TaskCompletionSource<Followed> Done)> _waiting = [];
         private bool _writing;
@@ -82,8 +83,16 @@ public static class LabelStage
         /// <summary>In stream order, one batch at a time: loads the partitions new to this run, then follows the batch in memory.</summary>
         public async Task<Followed> FollowAsync(IReadOnlyList<PipelineItem> batch)
         {
-            foreach (var partition in _loaded.TakeRevoked())
-                metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition)); // its new owner restores and labels them
+            var now = Environment.TickCount64;
+            foreach (var (partition, kind) in _loaded.TakeChanges())
+            {
+                if (kind == PartitionChangeKind.Revoked)
+                    metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition)); // its new owner restores and labels them
+                else if (kind == PartitionChangeKind.Assigned)
+                    _tracker.Expect(partition, now);
+                else
+                    _tracker.NothingToRead(partition);
+            }
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
                 var stored = await settings.Asks.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(settings.PointIndex,
@@ -92,7 +101,6 @@ public static class LabelStage
             }
             var released = new List<LabeledExample>();
             var taken = 0;
-            var now = Environment.TickCount64;
             foreach (var item in batch)
             {
                 if (item.DecisionPoint is { } point && _tracker.Add(point, item.Input.SourceId))

@@ -5,13 +5,13 @@ namespace ProfilePipeline.Streams;
 
 /// <summary>
 /// The partitions a stage has met in this run: the first record of each new one says where the run reads it from. A
-/// partition the input gave up in a rebalance (<paramref name="revocations"/>) is no longer met, and is met anew if it
+/// partition the input gave up in a rebalance (<paramref name="assignments"/>) is no longer met, and is met anew if it
 /// comes back.
 /// </summary>
-public sealed class PartitionsMet(PartitionRevocations? revocations = null)
+public sealed class PartitionsMet(PartitionAssignments? assignments = null)
 {
     private readonly PartitionMap<string> _met = new();
-    private readonly PartitionRevocations.Reader? _revocations = revocations?.NewReader();
+    private readonly PartitionAssignments.Reader? _assignments = assignments?.NewReader();
 
     /// <summary>The partitions of the batch not met before, each with the offset of its first record in the batch; met from now on.</summary>
     public List<(string Partition, long Start)> TakeNew(IReadOnlyList<PipelineItem> batch)
@@ -28,12 +28,18 @@ public sealed class PartitionsMet(PartitionRevocations? revocations = null)
         return met;
     }
 
-    /// <summary>The partitions given up since the last call; no longer met. The stage lets go of what it holds of them, for their new owner.</summary>
-    public IReadOnlyList<string> TakeRevoked()
+    /// <summary>
+    /// What the input's rebalances did to its partitions since the last call, in order; a partition given up is no longer
+    /// met. The stage lets go of what it holds of a partition given up, for its new owner.
+    /// </summary>
+    public IReadOnlyList<PartitionChange> TakeChanges()
     {
-        var revoked = _revocations?.TakeNew() ?? [];
-        foreach (var partition in revoked)
-            _met.Remove(partition);
-        return revoked;
+        var changes = _assignments?.TakeNew() ?? [];
+        foreach (var change in changes)
+        {
+            if (change.Kind == PartitionChangeKind.Revoked)
+                _met.Remove(change.Partition);
+        }
+        return changes;
     }
 }

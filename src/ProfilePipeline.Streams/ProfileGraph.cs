@@ -40,10 +40,11 @@ public sealed record ProfileGraphParts(
     public IActorRef? TimerIndex { get; init; }
 
     /// <summary>
-    /// The partitions the input gave up in rebalances (a Kafka consumer's); the stages that hold state per partition let
-    /// go of it, for the partition's new owner. Null for an input that never gives a partition up (files, generator).
+    /// What a Kafka consumer's rebalances do to the input's partitions: the stages that hold state per partition let go
+    /// of it for a partition given up, for its new owner, and let a partition assigned hold the event-time watermark until
+    /// its records come. Null for an input that is not assigned partitions (files, generator).
     /// </summary>
-    public PartitionRevocations? Revocations { get; init; }
+    public PartitionAssignments? Assignments { get; init; }
 
     /// <summary>A profile scored as the scoring stage would now: the serving model, the user's attributes, the serving segments.</summary>
     public ScoredProfile ScoreNow(Domain.Profile.ProfileFeatures features) =>
@@ -84,7 +85,7 @@ public static class ProfileGraph
                 parts.Metrics.RecordStagePassed(1, batch.Count);
                 return batch;
             })
-            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Revocations) : Flow.Create<IReadOnlyList<PipelineItem>>())
+            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Assignments) : Flow.Create<IReadOnlyList<PipelineItem>>())
             .SelectMany(batch => batch)
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))
@@ -92,7 +93,7 @@ public static class ProfileGraph
             .Via(parts.Decisions is { } decisions
                 ? DecisionStage.Create(decisions, new DecisionActors(parts.ShardRegion, parts.TimerIndex
                     ?? throw new InvalidOperationException("the decision stage needs the inactivity-timer index")), parts.ScoreNow, parts.Metrics,
-                    parts.Revocations, settings.ScoreBatch)
+                    parts.Assignments, settings.ScoreBatch)
                 : Flow.Create<PipelineItem>())
             .Via(Passed(parts.Metrics, 4))
             .Async()

@@ -29,36 +29,79 @@ public sealed class PartitionWatermarkProperties
     public void Read_from_several_it_is_the_oldest_partitions_newest_time_minus_the_lateness_and_it_never_goes_back()
     {
         // Events of three partitions, each with a processing time; a partition is idle when it had no record for IdleAfter.
+        // Some steps assign a partition instead (it holds the watermark until read), or find an assigned one empty.
         // Its name comes as one shared string or as a copy of it (a stage keeps the partition seen last by reference).
-        var events = Gen.Select(Gen.Int[0, 2], Gen.Long[0, 1_000], Gen.Long[0, 30], Gen.Bool).Array[1, 200];
+        var events = Gen.Select(Gen.Int[0, 5], Gen.Int[0, 2], Gen.Long[0, 1_000], Gen.Long[0, 30], Gen.Bool).Array[1, 200];
         string[] names = ["p0", "p1", "p2"];
         events.Sample(stream =>
         {
             var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
-            var newest = new Dictionary<string, (long Time, long SeenAt)>();
+            var newest = new Dictionary<string, (long Time, long SeenAt)>(); // long.MinValue: assigned, not read yet
             var now = 0L;
             var model = long.MinValue;
-            foreach (var (p, time, elapsed, shared) in stream)
+            foreach (var (step, p, time, elapsed, shared) in stream)
             {
                 now += elapsed;
                 var partition = shared ? names[p] : new string(names[p].AsSpan());
                 var before = newest.TryGetValue(partition, out var seen) ? seen : ((long Time, long SeenAt)?)null;
-                newest[partition] = (Math.Max(before?.Time ?? long.MinValue, time), now);
-                var moved = watermarks.Observe(partition, time, now);
-
-                // The model: recomputed whenever the partition's time grew, or it came back from idleness, or it is new.
-                if (before is not { } b || time > b.Time || now - b.SeenAt > IdleAfter)
+                if (step == 4)
                 {
-                    var active = newest.Values.Where(n => now - n.SeenAt <= IdleAfter).Select(n => n.Time).ToList();
-                    var candidate = (active.Count > 0 ? active.Min() : newest.Values.Max(n => n.Time)) - Lateness;
-                    Assert.Equal(candidate > model, moved);
-                    model = Math.Max(model, candidate);
+                    watermarks.Expect(partition, now);
+                    newest.TryAdd(partition, (long.MinValue, now));
+                }
+                else if (step == 5)
+                {
+                    watermarks.NothingToRead(partition);
+                    if (before is { Time: long.MinValue })
+                        newest.Remove(partition);
                 }
                 else
-                    Assert.False(moved);
+                {
+                    newest[partition] = (Math.Max(before?.Time ?? long.MinValue, time), now);
+                    var moved = watermarks.Observe(partition, time, now);
+
+                    // The model: recomputed whenever the partition's time grew, or it came back from idleness, or it is new.
+                    if (before is not { } b || time > b.Time || now - b.SeenAt > IdleAfter)
+                    {
+                        var active = newest.Values.Where(n => now - n.SeenAt <= IdleAfter).Select(n => n.Time).ToList();
+                        var candidate = active.Contains(long.MinValue) ? long.MinValue // an assigned partition not read yet holds it
+                            : (active.Count > 0 ? active.Min() : newest.Values.Max(n => n.Time)) - Lateness;
+                        Assert.Equal(candidate > model, moved);
+                        model = Math.Max(model, candidate);
+                    }
+                    else
+                        Assert.False(moved);
+                }
                 Assert.Equal(model, watermarks.Current);
             }
         });
+    }
+
+    [Fact]
+    public void An_assigned_partition_holds_the_watermark_until_its_first_record_unless_it_has_nothing_to_read_or_goes_idle()
+    {
+        var watermarks = new PartitionWatermarks(Lateness, IdleAfter);
+        watermarks.Expect("a", now: 0);
+        watermarks.Expect("b", now: 0);
+        watermarks.Expect("empty", now: 0);
+        watermarks.Observe("a", 1_000, now: 1); // a consumer hands a fetch's worth of one partition on before the others'
+        Assert.Equal(long.MinValue, watermarks.Current);
+        watermarks.NothingToRead("empty");
+        watermarks.Observe("a", 2_000, now: 2);
+        Assert.Equal(long.MinValue, watermarks.Current); // b is still to come
+
+        watermarks.Observe("b", 100, now: 3);
+        Assert.Equal(100 - Lateness, watermarks.Current);
+        watermarks.NothingToRead("b"); // read already: it goes on holding
+        watermarks.Expect("b", now: 4);  // so does assigning it again
+        watermarks.Observe("a", 3_000, now: 5);
+        Assert.Equal(100 - Lateness, watermarks.Current);
+
+        watermarks.Expect("late", now: 10); // assigned in a rebalance: holds the watermark where it is until read
+        watermarks.Observe("b", 500, now: 50);
+        Assert.Equal(100 - Lateness, watermarks.Current);
+        watermarks.Observe("a", 3_500, now: 111); // late sent nothing for longer than IdleAfter: idle
+        Assert.Equal(500 - Lateness, watermarks.Current);
     }
 
     [Fact]

@@ -8,6 +8,9 @@ namespace ProfilePipeline.IntegrationTests;
 /// <summary>The inactivity flags and actions of a run on the default settings, checked against the ground truth and the rules.</summary>
 public static class DecisionChecks
 {
+    private static readonly long Gap = (long)TimeSpan.FromDays(3).TotalMilliseconds;      // profile-pipeline.decisions.inactive-after
+    private static readonly long Lateness = (long)TimeSpan.FromMinutes(5).TotalMilliseconds; // profile-pipeline.decisions.watermark-lateness
+
     public static bool IsInactiveFlag(JsonElement profile) => profile.GetProperty("inactiveSinceMs").ValueKind == JsonValueKind.Number;
 
     /// <summary>
@@ -17,8 +20,20 @@ public static class DecisionChecks
     /// </summary>
     public static void InactivityFlags(GroundTruth truth, List<JsonElement> published)
     {
-        var gap = (long)TimeSpan.FromDays(3).TotalMilliseconds;      // profile-pipeline.decisions.inactive-after
-        var lateness = (long)TimeSpan.FromMinutes(5).TotalMilliseconds; // profile-pipeline.decisions.watermark-lateness
+        var flags = FlagsAreRight(truth, published);
+        var newest = truth.EventTimes.Values.Max(t => t[^1]);
+        var flagged = flags.Select(f => (f.GetProperty("userId").GetString()!, f.GetProperty("asOfMs").GetInt64())).ToHashSet();
+        var quietAtTheEnd = truth.EventTimes.Where(kv => kv.Value[^1] + Gap <= newest - Lateness).ToList();
+        Assert.NotEmpty(quietAtTheEnd);
+        Assert.All(quietAtTheEnd, kv => Assert.Contains((kv.Key, kv.Value[^1]), flagged));
+    }
+
+    /// <summary>
+    /// There are flags, and every user flagged inactive had no event from the flagged profile's time until the gap ran
+    /// out; gives the flags.
+    /// </summary>
+    public static List<JsonElement> FlagsAreRight(GroundTruth truth, List<JsonElement> published)
+    {
         var flags = published.Where(IsInactiveFlag).ToList();
         Assert.NotEmpty(flags);
         foreach (var flag in flags)
@@ -28,7 +43,7 @@ public static class DecisionChecks
             var since = flag.GetProperty("inactiveSinceMs").GetInt64();
             var times = truth.EventTimes[user];
             Assert.Contains(asOf, times);
-            Assert.Equal(asOf + gap, since);
+            Assert.Equal(asOf + Gap, since);
             Assert.False(times.Any(t => t > asOf && t < since),
                 $"{user} flagged at {flag.GetProperty("evaluatedAtMs").GetInt64()} as quiet from {asOf} to {since} but has events at "
                 + string.Join(", ", times.Where(t => t > asOf && t < since)));
@@ -36,11 +51,7 @@ public static class DecisionChecks
             Assert.Contains("inactive", flag.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
             Assert.InRange(flag.GetProperty("churnRisk").GetDouble(), 1e-9, 1);
         }
-        var newest = truth.EventTimes.Values.Max(t => t[^1]);
-        var flagged = flags.Select(f => (f.GetProperty("userId").GetString()!, f.GetProperty("asOfMs").GetInt64())).ToHashSet();
-        var quietAtTheEnd = truth.EventTimes.Where(kv => kv.Value[^1] + gap <= newest - lateness).ToList();
-        Assert.NotEmpty(quietAtTheEnd);
-        Assert.All(quietAtTheEnd, kv => Assert.Contains((kv.Key, kv.Value[^1]), flagged));
+        return flags;
     }
 
     /// <summary>Every action in actions.jsonl satisfies its rule (config/decision-rules.json) and no cap is exceeded.</summary>

@@ -63,6 +63,12 @@ public sealed class KafkaPipelineSpecs(KafkaBroker broker) : IClassFixture<Kafka
         var inactiveFlags = profiles.Count(p => JsonDocument.Parse(p.Message.Value!).RootElement.GetProperty("inactiveSinceMs").ValueKind == JsonValueKind.Number);
         Assert.Equal(summary.ProfilesWritten, profiles.Count); // updates and flags of users found inactive
         Assert.True(inactiveFlags > 0, "users who went quiet are flagged on the profile topic");
+        // The consumer hands records on partition by partition, a fetch's worth at a time: a partition read ahead of the
+        // others must not move the watermark past records of theirs still to come (a user flagged whose events are
+        // there, a decision point too late to label).
+        DecisionChecks.FlagsAreRight(truth, [.. profiles.Select(p => JsonDocument.Parse(p.Message.Value!).RootElement)]);
+        var unlabelled = System.Text.RegularExpressions.Regex.Match(consumerLog, @"([\d,]+) unlabelled");
+        Assert.True(unlabelled.Success && unlabelled.Groups[1].Value == "0", consumerLog);
         var differences = ProfileOutputs.Differences(truth, ProfileOutputs.LatestByKey(profiles));
         Assert.True(differences.Count == 0, $"{differences.Count} differences, first: {string.Join("\n", differences.Take(10))}");
         var deadLetters = broker.ReadUntilIdle(run.DeadLetters, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1));

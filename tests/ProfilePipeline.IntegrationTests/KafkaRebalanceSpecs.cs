@@ -24,9 +24,8 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
     [Fact]
     public async Task A_consumer_joining_mid_stream_loses_no_event_and_counts_none_twice()
     {
-        // A day's horizon and a long lateness keep many decision points open when the partitions move: the generated
-        // stream spans weeks in event time, and its partitions are read at different paces (the watermark is the node's
-        // newest event time, so a short lateness would find a lagging partition's points too late to label).
+        // A day's horizon and a long lateness keep many decision points open when the partitions move (the generated
+        // stream spans weeks in event time), so that there are open points to hand over whenever the second one joins.
         var run = new KafkaRun(broker, "profile-pipeline.learning { horizon = 1d, label-lateness = 30d }");
         var records = run.ProduceGenerated(Stream);
         var truth = TestData.TruthOf(Stream, records);
@@ -57,7 +56,7 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
             };
             var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536, line => consumerLog.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {name}: {line}"))
                 .PreMaterialize(materializer);
-            parts = parts with { Revocations = control.Revocations };
+            parts = parts with { Assignments = control.Assignments };
             // Held to 2,000 records/s each, so that the second consumer joins while the first still has most of the topic.
             var source = records.Throttle(2_000, TimeSpan.FromSeconds(1), 200, ThrottleMode.Shaping);
             var outputs = KafkaOutputs.Create(kafka.Producer, producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),

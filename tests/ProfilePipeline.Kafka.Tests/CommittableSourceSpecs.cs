@@ -55,6 +55,36 @@ public sealed class CommittableSourceSpecs(KafkaBroker broker, Xunit.Abstraction
     }
 
     [Fact]
+    public async Task A_source_tells_the_partitions_it_is_assigned_and_those_it_finds_nothing_to_read_in()
+    {
+        const int count = 50;
+        var topic = KafkaBroker.UniqueName("source");
+        broker.Produce(topic, Enumerable.Range(0, count).Select(i => ((string?)"one user", (byte[]?)Encoding.UTF8.GetBytes($"record {i}"))));
+        var materializer = Sys.Materializer();
+        var (control, source) = KafkaSource.CommittableSource(Consumer(topic, KafkaBroker.UniqueName("group")), Trace).PreMaterialize(materializer);
+        var changes = control.Assignments.NewReader();
+
+        var records = await source.Take(count).RunWith(Sink.Seq<KafkaRecord>(), materializer).WaitAsync(TimeSpan.FromSeconds(60));
+        var read = Assert.Single(records.Select(r => r.Partition).Distinct()); // one key: one partition
+        var seen = new List<PartitionChange>();
+        await AwaitConditionAsync(() =>
+        {
+            seen.AddRange(changes.TakeNew());
+            return Task.FromResult(seen.Count(c => c.Kind == PartitionChangeKind.NothingToRead) >= Partitions - 1);
+        }, TimeSpan.FromSeconds(30));
+        await control.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        seen.AddRange(changes.TakeNew());
+
+        var all = Enumerable.Range(0, Partitions).Select(p => PartitionAssignments.InputName(topic, p)).ToList();
+        Assert.Equal(all, seen.Where(c => c.Kind == PartitionChangeKind.Assigned).Select(c => c.Partition).Order());
+        // The partition with records is never found with nothing to read, even once they are all read.
+        Assert.Equal(all.Where(p => p != PartitionAssignments.InputName(topic, read)),
+            seen.Where(c => c.Kind == PartitionChangeKind.NothingToRead).Select(c => c.Partition).Order());
+        Assert.True(seen.FindIndex(c => c.Kind == PartitionChangeKind.NothingToRead) > seen.FindLastIndex(c => c.Kind == PartitionChangeKind.Assigned),
+            "a partition is found empty after it is assigned");
+    }
+
+    [Fact]
     public async Task Drain_and_shutdown_must_stop_consuming_finish_in_flight_records_and_commit_exactly_what_was_processed()
     {
         const int count = 5_000;

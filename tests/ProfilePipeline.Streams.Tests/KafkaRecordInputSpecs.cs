@@ -30,6 +30,6 @@ public sealed class KafkaRecordInputSpecs
     {
         var item = KafkaRecordSource.ToItem(Record(3, 42, [.. OriginHeaders.For(new SourcePosition("file:events.jsonl", 7))]), new JsonLinesFormat(), 65_536);
         Assert.Equal(new SourcePosition("file:events.jsonl", 7), item.Position);
-        Assert.Equal(new SourcePosition(PartitionRevocations.InputName("events", 3), 42), item.Input);
+        Assert.Equal(new SourcePosition(PartitionAssignments.InputName("events", 3), 42), item.Input);
     }
 }

@@ -79,6 +79,12 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
         return true;
     }
 
+    /// <summary>A partition assigned here and not read yet: it holds the watermark where it is (<see cref="PartitionWatermarks.Expect"/>).</summary>
+    public void Expect(string partition, long now) => _watermarks.Expect(partition, now);
+
+    /// <summary>An expected partition that had nothing to read holds the watermark no more (<see cref="PartitionWatermarks.NothingToRead"/>).</summary>
+    public void NothingToRead(string partition) => _watermarks.NothingToRead(partition);
+
     /// <summary>
     /// Lets go of the timers of a partition no longer read here (it moved to another node, which restores them from the
     /// partition's durable index); gives how many.

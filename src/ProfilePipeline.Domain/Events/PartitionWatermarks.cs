@@ -5,8 +5,11 @@ namespace ProfilePipeline.Domain.Events;
 /// event time of each partition, and the watermark the oldest of them minus the allowed lateness. A partition read
 /// behind the others (a backfill that reads partitions at different paces, a partition just taken over in a rebalance)
 /// then does not find its own events late. A partition with no record for <c>idleAfterMs</c> of processing time stops
-/// holding the watermark back until its next record, so that a quiet partition does not stall it. The watermark never
-/// goes back. Single-threaded; processing time is passed in, so that the rule is testable.
+/// holding the watermark back until its next record, so that a quiet partition does not stall it. A partition the
+/// reader was assigned and has not read yet (<see cref="Expect"/>) holds it where it is until its first record, until it
+/// turns out to have nothing to read, or until it is idle as long: a consumer hands records on a partition at a time,
+/// a fetch's worth of one before the next, and the first partition's must not carry the watermark past the others'. The
+/// watermark never goes back. Single-threaded; processing time is passed in, so that the rule is testable.
 /// </summary>
 /// <remarks>Read from one partition, it is the newest event time seen minus the lateness.</remarks>
 public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
@@ -18,6 +21,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
 
     private sealed class Partition(long newest, long seenAt)
     {
+        /// <summary>long.MinValue for a partition expected and not read yet.</summary>
         public long Newest { get; set; } = newest;
         public long SeenAt { get; set; } = seenAt;
     }
@@ -43,6 +47,27 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     }
 
     /// <summary>
+    /// A partition assigned to this reader, at processing time <paramref name="now"/> (ms): until its first record it
+    /// holds the watermark where it is, unless it is idle first or has nothing to read (<see cref="NothingToRead"/>).
+    /// A partition being read already is not changed.
+    /// </summary>
+    public void Expect(string partition, long now)
+    {
+        if (_partitions.Find(partition) is null)
+            _partitions.Set(partition, new Partition(long.MinValue, now));
+    }
+
+    /// <summary>
+    /// An expected partition turned out to have no record to read (its consumer reached its end first): it holds the
+    /// watermark back no more, until a record of it comes. A partition with records read is not changed.
+    /// </summary>
+    public void NothingToRead(string partition)
+    {
+        if (_partitions.Find(partition) is { Newest: long.MinValue })
+            _partitions.Remove(partition);
+    }
+
+    /// <summary>
     /// Lets go of a partition no longer read here (given up in a rebalance): it holds the watermark back no more, from
     /// the next event on; the watermark does not go back.
     /// </summary>
@@ -55,8 +80,11 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
         foreach (var partition in _partitions.Values)
         {
             newest = Math.Max(newest, partition.Newest);
-            if (now - partition.SeenAt <= idleAfterMs)
-                oldest = Math.Min(oldest, partition.Newest);
+            if (now - partition.SeenAt > idleAfterMs)
+                continue;
+            if (partition.Newest == long.MinValue)
+                return false; // expected, not read yet: where it is in event time is not known
+            oldest = Math.Min(oldest, partition.Newest);
         }
         if (newest == long.MinValue)
             return false;

@@ -161,6 +161,12 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         return true;
     }
 
+    /// <summary>A partition assigned here and not read yet: it holds the watermark where it is (<see cref="PartitionWatermarks.Expect"/>).</summary>
+    public void Expect(string partition, long now) => _watermarks.Expect(partition, now);
+
+    /// <summary>An expected partition that had nothing to read holds the watermark no more (<see cref="PartitionWatermarks.NothingToRead"/>).</summary>
+    public void NothingToRead(string partition) => _watermarks.NothingToRead(partition);
+
     /// <summary>
     /// Lets go of a partition's open points without labelling or closing them: the partition moved to another node,
     /// which restores them from where they were made durable. Changes not yet taken stay. Gives how many were let go.

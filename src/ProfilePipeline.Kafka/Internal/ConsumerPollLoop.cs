@@ -22,6 +22,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     private readonly Dictionary<TopicPartition, long> _handedOn = []; // highest offset written to the stream, per partition
     private readonly Dictionary<TopicPartition, long> _acknowledged = []; // highest offset the stream acknowledged, per partition
     private readonly Queue<KafkaRecord> _overflow = new();
+    private readonly HashSet<TopicPartition> _unread = []; // assigned, and no record of it handed on (or queued) since
     private readonly Action<string> _log;
     private volatile bool _stopRequested;
     private volatile bool _shutdownRequested;
@@ -48,7 +49,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
 
     public IReadOnlyDictionary<string, long> Lag => _lag;
 
-    public PartitionRevocations Revocations { get; } = new();
+    public PartitionAssignments Assignments { get; } = new();
 
     public Task Closed => _closed.Task;
 
@@ -122,7 +123,9 @@ internal sealed class ConsumerPollLoop : IKafkaControl
                 FlushOverflow(consumer);
                 var result = ConsumeOrSkipError(consumer);
                 ApplyPauseState(consumer);
-                if (result is not null && !result.IsPartitionEOF)
+                if (result is { IsPartitionEOF: true } && _unread.Remove(result.TopicPartition))
+                    Assignments.Add(PartitionChangeKind.NothingToRead, [NameOf(result.TopicPartition)]); // it holds no stage's watermark back
+                else if (result is { IsPartitionEOF: false })
                     Offer(consumer, result);
                 if (DateTime.UtcNow - lastLag > TimeSpan.FromSeconds(1))
                 {
@@ -173,6 +176,7 @@ internal sealed class ConsumerPollLoop : IKafkaControl
     {
         if (!_assigned.TryGetValue(result.TopicPartition, out var generation))
             return; // a record of a partition revoked in this very poll: its new owner reads it
+        _unread.Remove(result.TopicPartition);
         var message = result.Message;
         var headers = message.Headers is null
             ? ImmutableArray<KafkaHeader>.Empty
@@ -221,6 +225,8 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         var generation = ++_generation;
         foreach (var partition in partitions)
             _assigned[partition] = generation;
+        _unread.UnionWith(partitions);
+        Assignments.Add(PartitionChangeKind.Assigned, partitions.Select(NameOf));
         _log($"kafka consumer: assigned {string.Join(", ", partitions)} (generation {generation})");
         // The assignment takes effect when this handler returns; the pause state is set on it right after (see
         // ApplyPauseState), both ways.
@@ -257,12 +263,13 @@ internal sealed class ConsumerPollLoop : IKafkaControl
             _assigned.Remove(partition);
             _handedOn.Remove(partition);
             _acknowledged.Remove(partition);
+            _unread.Remove(partition);
         }
         var keep = _overflow.Where(r => !revoked.Contains(new TopicPartition(r.Topic, r.Partition))).ToList();
         _overflow.Clear();
         foreach (var record in keep)
             _overflow.Enqueue(record);
-        Revocations.Add(revoked.Select(p => PartitionRevocations.InputName(p.Topic, p.Partition.Value)));
+        Assignments.Add(PartitionChangeKind.Revoked, revoked.Select(NameOf));
         _log($"kafka consumer: revoked {string.Join(", ", revoked)}");
     }
 
@@ -309,6 +316,8 @@ internal sealed class ConsumerPollLoop : IKafkaControl
         while (_commits.TryDequeue(out var commit))
             commit.Done.TrySetException(reason);
     }
+
+    private static string NameOf(TopicPartition partition) => PartitionAssignments.InputName(partition.Topic, partition.Partition.Value);
 
     private static IReadOnlyDictionary<string, long> MeasureLag(IConsumer<byte[]?, byte[]?> consumer)
     {
