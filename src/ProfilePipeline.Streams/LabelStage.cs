@@ -103,10 +103,12 @@ public static class LabelStage
             var taken = 0;
             foreach (var item in batch)
             {
-                if (item.DecisionPoint is { } point && _tracker.Add(point, item.Input.SourceId))
-                    taken++;
+                // The record's event first: the first record of a partition behind the watermark takes it back (the
+                // partition's points are not late), and a purchase is never a decision point of its own.
                 if (item.Event is { } e && item.Outcome is EventOutcome.Applied or EventOutcome.Redelivered)
                     _tracker.Observe(e.UserId, e.Type, e.Timestamp, released, item.Input.SourceId, now);
+                if (item.DecisionPoint is { } point && _tracker.Add(point, item.Input.SourceId))
+                    taken++;
             }
             metrics.RecordLabels(taken, released, _tracker.Open, _tracker.Dropped + _tracker.TooLate);
             return new Followed(batch, released, _tracker.TakeChanges());

@@ -26,7 +26,7 @@ public sealed class PartitionWatermarkProperties
     }
 
     [Fact]
-    public void Read_from_several_it_is_the_oldest_partitions_newest_time_minus_the_lateness_and_it_never_goes_back()
+    public void Read_from_several_it_is_the_oldest_partitions_newest_time_minus_the_lateness()
     {
         // Events of three partitions, each with a processing time; a partition is idle when it had no record for IdleAfter.
         // Some steps assign a partition instead (it holds the watermark until read), or find an assigned one empty.
@@ -67,7 +67,8 @@ public sealed class PartitionWatermarkProperties
                         var candidate = active.Contains(long.MinValue) ? long.MinValue // an assigned partition not read yet holds it
                             : (active.Count > 0 ? active.Min() : newest.Values.Max(n => n.Time)) - Lateness;
                         Assert.Equal(candidate > model, moved);
-                        model = Math.Max(model, candidate);
+                        if (candidate != long.MinValue)
+                            model = candidate; // back too, when a partition behind it joins
                     }
                     else
                         Assert.False(moved);
@@ -115,9 +116,10 @@ public sealed class PartitionWatermarkProperties
 
         watermarks.Observe("fast", 3_000, now: 151); // the slow one had no record for longer than IdleAfter
         Assert.Equal(3_000 - Lateness, watermarks.Current);
-        watermarks.Observe("slow", 200, now: 160); // back, behind: it holds again, but the watermark does not go back
+        watermarks.Observe("slow", 200, now: 160); // back, behind: it holds again, and its events are not late
+        Assert.Equal(200 - Lateness, watermarks.Current);
         watermarks.Observe("fast", 3_500, now: 170);
-        Assert.Equal(3_000 - Lateness, watermarks.Current);
+        Assert.Equal(200 - Lateness, watermarks.Current);
 
         watermarks.Forget("slow"); // given up in a rebalance
         watermarks.Observe("fast", 4_000, now: 180);
@@ -134,6 +136,6 @@ public sealed class PartitionWatermarkProperties
 
         watermarks.Observe("slow", 150, now: 1); // back on this node at once: counted again, so it holds
         watermarks.Observe("fast", 3_000, now: 2);
-        Assert.Equal(1_000 - Lateness, watermarks.Current);
+        Assert.Equal(150 - Lateness, watermarks.Current);
     }
 }

@@ -49,6 +49,26 @@ public sealed class LabelTrackerSpecs
     }
 
     [Fact]
+    public void A_partition_taken_over_behind_the_watermark_takes_it_back_with_its_first_record_and_its_points_are_not_late()
+    {
+        // As the label stage follows a record: its event first, then the point it took.
+        var tracker = new LabelTracker(Horizon, Lateness, maxPending: 100);
+        var labelled = new List<LabeledExample>();
+        tracker.Observe("carl", BehaviorType.View, 10 * 60 * Minute, labelled, "ahead");
+        tracker.Expect("taken over", now: 0); // assigned in a rebalance: holds the watermark where it is
+        tracker.Observe("carl", BehaviorType.View, 11 * 60 * Minute, labelled, "ahead");
+        Assert.Equal(10 * 60 * Minute - Lateness.TotalMilliseconds, tracker.Watermark);
+
+        tracker.Observe("ann", BehaviorType.CartAdd, 1 * Minute, labelled, "taken over"); // ten hours behind: the watermark goes back
+        Assert.Equal(1 * Minute - Lateness.TotalMilliseconds, tracker.Watermark);
+        Assert.True(tracker.Add(Point("ann", 1 * Minute), "taken over"));
+        tracker.Observe("ann", BehaviorType.Purchase, 20 * Minute, labelled, "taken over");
+        tracker.Observe("dora", BehaviorType.View, 40 * Minute, labelled, "taken over");
+        Assert.Equal([("ann", true)], labelled.Select(l => (l.Point.UserId, l.Purchased)));
+        Assert.Equal(0, tracker.TooLate);
+    }
+
+    [Fact]
     public void Points_of_a_partition_given_up_are_never_labelled_here_nor_closed_and_come_back_when_restored()
     {
         var tracker = new LabelTracker(Horizon, Lateness, maxPending: 100, keepChanges: true);

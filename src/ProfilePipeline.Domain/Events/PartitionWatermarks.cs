@@ -9,7 +9,9 @@ namespace ProfilePipeline.Domain.Events;
 /// reader was assigned and has not read yet (<see cref="Expect"/>) holds it where it is until its first record, until it
 /// turns out to have nothing to read, or until it is idle as long: a consumer hands records on a partition at a time,
 /// a fetch's worth of one before the next, and the first partition's must not carry the watermark past the others'. The
-/// watermark never goes back. Single-threaded; processing time is passed in, so that the rule is testable.
+/// watermark goes back when a partition behind it joins (taken over in a rebalance, or back from idleness), so that
+/// its records are not late either: what the watermark decides (labels released, users found quiet) only waits
+/// longer then, and nothing decided is undone. Single-threaded; processing time is passed in, so that the rule is testable.
 /// </summary>
 /// <remarks>Read from one partition, it is the newest event time seen minus the lateness.</remarks>
 public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
@@ -29,7 +31,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
     /// <summary>long.MinValue before any event.</summary>
     public long Current { get; private set; } = long.MinValue;
 
-    /// <summary>Takes an event of <paramref name="partition"/> into account, at processing time <paramref name="now"/> (ms); true when the watermark moved.</summary>
+    /// <summary>Takes an event of <paramref name="partition"/> into account, at processing time <paramref name="now"/> (ms); true when the watermark moved forward.</summary>
     public bool Observe(string partition, long eventTime, long now)
     {
         if (_partitions.Find(partition) is { } seen)
@@ -69,7 +71,7 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
 
     /// <summary>
     /// Lets go of a partition no longer read here (given up in a rebalance): it holds the watermark back no more, from
-    /// the next event on; the watermark does not go back.
+    /// the next event on.
     /// </summary>
     public void Forget(string partition) => _partitions.Remove(partition);
 
@@ -89,9 +91,8 @@ public sealed class PartitionWatermarks(long latenessMs, long idleAfterMs)
         if (newest == long.MinValue)
             return false;
         var candidate = (oldest == long.MaxValue ? newest : oldest) - latenessMs; // all idle: the newest holds
-        if (candidate <= Current)
-            return false;
+        var forward = candidate > Current;
         Current = candidate;
-        return true;
+        return forward;
     }
 }
