@@ -93,15 +93,7 @@ public static class DecisionStage
             var before = new IndexChanges();
             var decided = new List<ProfileAction>();
             var now = Environment.TickCount64;
-            foreach (var (partition, kind) in _loadedPartitions.TakeChanges())
-            {
-                if (kind == PartitionChangeKind.Revoked)
-                    _timers.Forget(partition); // its new owner flags its users from the partition's index
-                else if (kind == PartitionChangeKind.Assigned)
-                    _timers.Expect(partition, now);
-                else
-                    _timers.NothingToRead(partition);
-            }
+            _loadedPartitions.ApplyChanges(_timers, now); // a partition's new owner flags its users from the partition's index
             await LoadPartitionsAsync(batch, before, decided).ConfigureAwait(false);
             var updates = new List<(int Index, ScoredProfile Profile, ImmutableArray<DecisionRule> Holding)>();
             for (var i = 0; i < batch.Count; i++)

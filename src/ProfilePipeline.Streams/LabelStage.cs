@@ -84,15 +84,7 @@ public static class LabelStage
         public async Task<Followed> FollowAsync(IReadOnlyList<PipelineItem> batch)
         {
             var now = Environment.TickCount64;
-            foreach (var (partition, kind) in _loaded.TakeChanges())
-            {
-                if (kind == PartitionChangeKind.Revoked)
-                    metrics.RecordDecisionPointsHandedOver(_tracker.Forget(partition)); // its new owner restores and labels them
-                else if (kind == PartitionChangeKind.Assigned)
-                    _tracker.Expect(partition, now);
-                else
-                    _tracker.NothingToRead(partition);
-            }
+            metrics.RecordDecisionPointsHandedOver(_loaded.ApplyChanges(_tracker, now)); // a partition's new owner restores and labels them
             foreach (var (partition, _) in _loaded.TakeNew(batch))
             {
                 var stored = await settings.Asks.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(settings.PointIndex,

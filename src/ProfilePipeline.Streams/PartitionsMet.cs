@@ -29,17 +29,25 @@ public sealed class PartitionsMet(PartitionAssignments? assignments = null)
     }
 
     /// <summary>
-    /// What the input's rebalances did to its partitions since the last call, in order; a partition given up is no longer
-    /// met. The stage lets go of what it holds of a partition given up, for its new owner.
+    /// Applies what the input's rebalances did to its partitions since the last call, in order, to the stage's
+    /// <paramref name="state"/>: a partition assigned is expected, one found with nothing to read holds the watermark no
+    /// more, one given up is let go (for its new owner) and no longer met. Gives how many entries were let go.
     /// </summary>
-    public IReadOnlyList<PartitionChange> TakeChanges()
+    public int ApplyChanges(IPartitionedState state, long now)
     {
-        var changes = _assignments?.TakeNew() ?? [];
-        foreach (var change in changes)
+        var forgotten = 0;
+        foreach (var (partition, kind) in _assignments?.TakeNew() ?? [])
         {
-            if (change.Kind == PartitionChangeKind.Revoked)
-                _met.Remove(change.Partition);
+            if (kind == PartitionChangeKind.Assigned)
+                state.Expect(partition, now);
+            else if (kind == PartitionChangeKind.NothingToRead)
+                state.NothingToRead(partition);
+            else
+            {
+                forgotten += state.Forget(partition);
+                _met.Remove(partition);
+            }
         }
-        return changes;
+        return forgotten;
     }
 }

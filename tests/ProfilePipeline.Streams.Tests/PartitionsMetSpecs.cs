@@ -25,17 +25,38 @@ public sealed class PartitionsMetSpecs
     {
         var assignments = new PartitionAssignments();
         var met = new PartitionsMet(assignments);
+        var state = new RecordedChanges();
         var a = PartitionAssignments.InputName("events", 0);
         var b = PartitionAssignments.InputName("events", 1);
         assignments.Add(PartitionChangeKind.Assigned, [a, b]);
-        Assert.Equal([new PartitionChange(a, PartitionChangeKind.Assigned), new PartitionChange(b, PartitionChangeKind.Assigned)], met.TakeChanges());
+        Assert.Equal(0, met.ApplyChanges(state, now: 5));
+        Assert.Equal([$"expect {a} at 5", $"expect {b} at 5"], state.Seen);
         Assert.Equal([(a, 1L)], met.TakeNew([Item(a, 1)]));
 
         assignments.Add(PartitionChangeKind.NothingToRead, [b]);
         assignments.Add(PartitionChangeKind.Revoked, [a]);
-        Assert.Equal([new PartitionChange(b, PartitionChangeKind.NothingToRead), new PartitionChange(a, PartitionChangeKind.Revoked)], met.TakeChanges());
-        Assert.Empty(met.TakeChanges());
+        Assert.Equal(RecordedChanges.Kept, met.ApplyChanges(state, now: 6));
+        Assert.Equal([$"expect {a} at 5", $"expect {b} at 5", $"nothing to read in {b}", $"forget {a}"], state.Seen);
+        Assert.Equal(0, met.ApplyChanges(state, now: 7)); // each change once
 
         Assert.Equal([(a, 40L)], met.TakeNew([Item(a, 40), Item(a, 41)]));
+    }
+
+    /// <summary>A stage's partitioned state that records what it is told.</summary>
+    private sealed class RecordedChanges : IPartitionedState
+    {
+        public const int Kept = 3;
+
+        public List<string> Seen { get; } = [];
+
+        public void Expect(string partition, long now) => Seen.Add($"expect {partition} at {now}");
+
+        public void NothingToRead(string partition) => Seen.Add($"nothing to read in {partition}");
+
+        public int Forget(string partition)
+        {
+            Seen.Add($"forget {partition}");
+            return Kept;
+        }
     }
 }

@@ -23,7 +23,7 @@ public sealed record QuietUser(string UserId, string Partition, long LastActivit
 /// who and when: the caller asks the user's entity for the profile, which is the truth after a restart or a rebalance.
 /// </remarks>
 /// <param name="idlePartitionAfter">A partition with no record for this long (processing time) stops holding the watermark back.</param>
-public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness, int maxUsers, TimeSpan? idlePartitionAfter = null)
+public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness, int maxUsers, TimeSpan? idlePartitionAfter = null) : IPartitionedState
 {
     private readonly long _gap = (long)inactiveAfter.TotalMilliseconds;
     private readonly PartitionWatermarks _watermarks = new((long)lateness.TotalMilliseconds,
@@ -79,10 +79,10 @@ public sealed class InactivityTracker(TimeSpan inactiveAfter, TimeSpan lateness,
         return true;
     }
 
-    /// <summary>A partition assigned here and not read yet: it holds the watermark where it is (<see cref="PartitionWatermarks.Expect"/>).</summary>
+    /// <inheritdoc />
     public void Expect(string partition, long now) => _watermarks.Expect(partition, now);
 
-    /// <summary>An expected partition that had nothing to read holds the watermark no more (<see cref="PartitionWatermarks.NothingToRead"/>).</summary>
+    /// <inheritdoc />
     public void NothingToRead(string partition) => _watermarks.NothingToRead(partition);
 
     /// <summary>

@@ -87,7 +87,7 @@ public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisi
 /// </remarks>
 /// <param name="keepChanges">Keep the changes for <see cref="TakeChanges"/> (off for a replay that keeps nothing).</param>
 /// <param name="idlePartitionAfter">A partition with no record for this long (processing time) stops holding the watermark back.</param>
-public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending, bool keepChanges = false, TimeSpan? idlePartitionAfter = null)
+public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int maxPending, bool keepChanges = false, TimeSpan? idlePartitionAfter = null) : IPartitionedState
 {
     private sealed class Pending(DecisionPoint point, string partition, bool purchased)
     {
@@ -161,10 +161,10 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         return true;
     }
 
-    /// <summary>A partition assigned here and not read yet: it holds the watermark where it is (<see cref="PartitionWatermarks.Expect"/>).</summary>
+    /// <inheritdoc />
     public void Expect(string partition, long now) => _watermarks.Expect(partition, now);
 
-    /// <summary>An expected partition that had nothing to read holds the watermark no more (<see cref="PartitionWatermarks.NothingToRead"/>).</summary>
+    /// <inheritdoc />
     public void NothingToRead(string partition) => _watermarks.NothingToRead(partition);
 
     /// <summary>
