@@ -27,10 +27,20 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         // A day's horizon and a long lateness keep many decision points open when the partitions move (the generated
         // stream spans weeks in event time), so that there are open points to hand over whenever the second one joins.
         var run = new KafkaRun(broker, "profile-pipeline.learning { horizon = 1d, label-lateness = 30d }");
-        var records = run.ProduceGenerated(Stream);
+        // Small producer batches, small fetches and a short prefetch queue, so that a consumer reads its partitions in
+        // turn, a few hundred records each. With the defaults the consumer prefetched whole partitions far ahead of this
+        // throttled stream and handed them on in the order fetched: the second joined with two partitions read to their
+        // end (their open points handed over, and restored by nobody, as no record of them came again) or with two
+        // partitions not read at all (no open point to hand over).
+        var records = run.ProduceGenerated(Stream, recordsPerBatch: 200);
         var truth = TestData.TruthOf(Stream, records);
         var config = NodeConfig.Load(run.ConfigFile, run.DataDirectory);
         var kafka = KafkaConfig.From(config, broker.BootstrapServers);
+        kafka = kafka with
+        {
+            Consumer = kafka.Consumer.WithProperty("max.partition.fetch.bytes", "16384").WithProperty("queued.min.messages", "200")
+                .WithProperty("queued.max.messages.kbytes", "64"),
+        };
         var pseudonymizer = new Pseudonymizer(NodeConfig.DefaultPseudonymKey);
         var sideData = new SideData(ItemCatalogue.LoadCsv(run.Catalogue), UserDirectory.Empty);
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30));
@@ -66,9 +76,12 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         }
 
         var first = Start();
-        // The second joins once the first has read from every partition, so that each partition it takes over has state.
-        await Eventually.HoldsAsync(() => first.Metrics.Completed > 5_000 && broker.Committed(run.Group, run.Events, 4).Values.All(offset => offset > 0),
+        // The second joins once the first has read a few hundred records of every partition (all four committed: the
+        // broker lists only partitions with a commit), so that each partition it takes over has open decision points (a
+        // day's horizon and 30 days' lateness release none meanwhile).
+        await Eventually.HoldsAsync(() => first.Metrics.Completed > 5_000 && broker.Committed(run.Group, run.Events, 4) is { Count: 4 } committed && committed.Values.All(offset => offset >= 300),
             TimeSpan.FromSeconds(90));
+        var committedAtJoin = string.Join(", ", broker.Committed(run.Group, run.Events, 4).OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"));
         var second = Start();
         await Eventually.HoldsAsync(() => second.Metrics.Completed > 0, TimeSpan.FromSeconds(90));
         await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(3));
@@ -89,6 +102,7 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
             + $"open {first.Metrics.OpenDecisionPoints} + {second.Metrics.OpenDecisionPoints}, handed over {first.Metrics.DecisionPointsHandedOver} + {second.Metrics.DecisionPointsHandedOver}, "
             + $"restored {first.Metrics.DecisionPointsRestored} + {second.Metrics.DecisionPointsRestored}, released {first.Metrics.LabelsReleased} + {second.Metrics.LabelsReleased}, "
             + $"unlabelled {first.Metrics.DecisionPointsUnlabelled} + {second.Metrics.DecisionPointsUnlabelled}, redelivered {first.Metrics.Redelivered} + {second.Metrics.Redelivered}"
+            + $"\noffsets committed when the second joined: {committedAtJoin}"
             + $"\nthe consumers' assignments and revocations:\n{string.Join("\n", consumerLog.Where(line => line.Contains("assigned") || line.Contains("revoked")))}";
         Assert.True(first.Metrics.DecisionPointsHandedOver > 0 && second.Metrics.DecisionPointsRestored > 0, "open points handed over: " + counts);
         Assert.True(labels.Conflicts.IsEmpty, $"{labels.Conflicts.Count} points labelled both ways, first: {string.Join(", ", labels.Conflicts.Take(5))}; {counts}");

@@ -51,12 +51,13 @@ public sealed class KafkaRun
         ["run", "--kafka", Broker.BootstrapServers, "--data-dir", DataDirectory, "--config", ConfigFile, "--catalogue", Catalogue, "--progress-seconds", "1"];
 
     /// <summary>Loads generated records as a platform team's producer would: the JSON line, keyed by user id, no extra headers.</summary>
-    public List<GeneratedRecord> ProduceGenerated(GeneratorSettings settings)
+    /// <param name="recordsPerBatch">The producer's batch size in records (see <see cref="KafkaBroker.Produce"/>).</param>
+    public List<GeneratedRecord> ProduceGenerated(GeneratorSettings settings, int? recordsPerBatch = null)
     {
         var generator = new BehaviorGenerator(settings);
         generator.Catalogue.WriteCsv(Catalogue);
         var records = generator.Generate().ToList();
-        Broker.Produce(Events, records.Select(r => (UserOf(r.Line), (byte[]?)Encoding.UTF8.GetBytes(r.Line))));
+        Broker.Produce(Events, records.Select(r => (UserOf(r.Line), (byte[]?)Encoding.UTF8.GetBytes(r.Line))), recordsPerBatch);
         return records;
     }
 

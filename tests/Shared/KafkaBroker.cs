@@ -40,9 +40,12 @@ public sealed class KafkaBroker : IDisposable
         ["fetch.wait.max.ms"] = "10",
     };
 
-    public void Produce(string topic, IEnumerable<(string? Key, byte[]? Value)> records)
+    /// <param name="recordsPerBatch">At most this many records in one of the producer's batches (librdkafka's default,
+    /// 10,000, when null). A fetch hands on whole batches, so small batches let a consumer read its partitions in turn.</param>
+    public void Produce(string topic, IEnumerable<(string? Key, byte[]? Value)> records, int? recordsPerBatch = null)
     {
-        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, LingerMs = 5 }).Build();
+        var config = new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, LingerMs = 5, BatchNumMessages = recordsPerBatch };
+        using var producer = new ProducerBuilder<byte[]?, byte[]?>(config).Build();
         foreach (var (key, value) in records)
         {
             var message = new Message<byte[]?, byte[]?> { Key = key is null ? null : System.Text.Encoding.UTF8.GetBytes(key), Value = value };
