@@ -202,7 +202,10 @@ public static class DecisionStage
         /// <summary>
         /// The first time a partition's record comes by in this run, its durable timers are armed again; its offset is
         /// where this run reads the partition from (everything before is checkpointed or committed). Decisions published
-        /// with a record from there on may have been cut by a crash, and are published again on this batch.
+        /// with a record from there on may have been cut by a crash, and are published again on this batch. A partition
+        /// the input finds with nothing to read (taken over at its end) has its timers armed then, with every publication
+        /// settled (<see cref="PartitionsMet.AtItsEnd"/>: all its records are committed), so that its users who go quiet
+        /// are flagged without a record of the partition coming by.
         /// </summary>
         private async Task LoadPartitionsAsync(List<PipelineItem> batch, IndexChanges changes, List<ProfileAction> decided)
         {

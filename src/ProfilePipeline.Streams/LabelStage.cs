@@ -41,7 +41,9 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 /// and which closed, and only then does the batch move on (so before its offsets are checkpointed or committed). The
 /// tracker follows one batch at a time; the writes are group commits: the batches followed while one write is under
 /// way go together in the next, each batch's index changes after the previous batch's. A node loads a partition's open
-/// points when the first record of the partition comes by, and lets them go when the input gives the partition up. A
+/// points when the first record of the partition comes by, or when the input finds it with nothing to read (taken over
+/// at its end: no record of it may come for long, and its points are labelled as the other partitions' records move the
+/// watermark), and lets them go when the input gives the partition up. A
 /// crash between the two steps releases some labels again after the restart, which the learner recognises. A purchase
 /// replayed after a restart (already applied, so redelivered) marks its points again, in case its mark was not yet
 /// durable.

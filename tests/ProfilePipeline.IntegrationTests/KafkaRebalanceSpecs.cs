@@ -1,10 +1,13 @@
+using System.Text;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using ProfilePipeline.Domain.Enrichment;
 using ProfilePipeline.Domain.Events;
 using ProfilePipeline.Domain.Generation;
+using ProfilePipeline.Domain.Learning;
 using ProfilePipeline.Domain.Privacy;
 using ProfilePipeline.Domain.Scoring;
+using ProfilePipeline.Entities;
 using ProfilePipeline.Kafka;
 using ProfilePipeline.Node;
 using ProfilePipeline.Streams;
@@ -110,6 +113,99 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         // Each point taken is labelled, or open on one node only; a record read again (its commit was cut by the rebalance)
         // gives its point again, and it is labelled again, the same way (the learner takes it once).
         Assert.True(taken == labels.Labelled.Count + labels.Repeats + first.Metrics.OpenDecisionPoints + second.Metrics.OpenDecisionPoints, counts);
+    }
+
+    [Fact]
+    public async Task A_partition_taken_over_at_its_end_has_its_open_points_labelled_by_its_new_owner()
+    {
+        // A day's horizon and an hour's lateness: when the first consumer has read everything, the points of the stream's
+        // last day or so are still open, on every partition.
+        var run = new KafkaRun(broker, "profile-pipeline.learning { horizon = 1d, label-lateness = 1h }");
+        var early = new GeneratorSettings { Events = 6_000, Users = 600, Seed = 516, MalformedShare = 0, DuplicateShare = 0, Horizon = TimeSpan.FromDays(10) };
+        run.ProduceGenerated(early);
+        var config = NodeConfig.Load(run.ConfigFile, run.DataDirectory);
+        var kafka = KafkaConfig.From(config, broker.BootstrapServers);
+        var pseudonymizer = new Pseudonymizer(NodeConfig.DefaultPseudonymKey);
+        var sideData = new SideData(ItemCatalogue.LoadCsv(run.Catalogue), UserDirectory.Empty);
+        await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30));
+        var materializer = node.System.Materializer();
+        using var producer = KafkaProducer.Create(kafka.Producer);
+        var graph = GraphConfig.Graph(config);
+        var labels = new RecordingLabelSink();
+        var points = node.Settings.DecisionPoints ?? throw new InvalidOperationException("learning is on in the shipped config");
+        var index = node.DecisionPointIndex!;
+
+        (IKafkaControl Control, Task Completion, PipelineMetrics Metrics) Start()
+        {
+            var metrics = new PipelineMetrics();
+            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536).PreMaterialize(materializer);
+            var parts = new ProfileGraphParts(
+                new BehaviorCleaner(pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
+                new ProfileScorer(ScoringSettings.Default), new ModelHolder(RuleBasedPropensityModel.Instance), metrics)
+            {
+                Labels = new LabelSettings(points, 1_000_000, labels, index),
+                Assignments = control.Assignments,
+            };
+            var outputs = KafkaOutputs.Create(kafka.Producer, producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
+                control, metrics, kafka.CommitBatch, kafka.CommitInterval);
+            var (_, _, completion) = ProfileGraph.Create(records, parts, outputs, graph).Run(materializer);
+            return (control, completion, metrics);
+        }
+
+        var first = Start();
+        await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(2));
+        await first.Control.DrainAndShutdownAsync(first.Completion).WaitAsync(TimeSpan.FromSeconds(60));
+        var quiet = PartitionAssignments.InputName(run.Events, 3);
+        var open = await AskPolicy.Default.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(index, after => new GetDecisionPoints(quiet, after),
+            page => (page.Points, page.Next), () => { });
+        Assert.True(open.Count > 0, $"the first consumer left no open point on {quiet} (open on all: {first.Metrics.OpenDecisionPoints})");
+
+        // Later records (two days past the first ones' end), only of users whose records went to the other partitions: the
+        // second consumer takes over the quiet partition at its end, and no record of it comes by.
+        var partitionOf = broker.ReadUntilIdle(run.Events, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1))
+            .Where(r => r.Message.Key is not null)
+            .GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!))
+            .ToDictionary(g => g.Key, g => g.First().Partition.Value);
+        var later = new BehaviorGenerator(early with { Seed = 517, Start = early.Start + early.Horizon + TimeSpan.FromDays(2) }).Generate()
+            .Select(r => (User: UserOf(r.Line), r.Line))
+            .Where(r => partitionOf.GetValueOrDefault(r.User, 3) != 3)
+            .Select(r => ((string?)r.User, (byte[]?)Encoding.UTF8.GetBytes(r.Line)))
+            .ToList();
+        var half = later.Count / 2;
+        broker.Produce(run.Events, later.Take(half));
+        var second = Start();
+        await Eventually.HoldsAsync(() => second.Metrics.Completed >= half, TimeSpan.FromMinutes(1));
+        // More, later still, once the second has read the first half: they move the watermark whenever the quiet partition's points were loaded.
+        broker.Produce(run.Events, later.Skip(half));
+        var labelledAll = true;
+        try
+        {
+            await Eventually.HoldsAsync(() => open.All(o => labels.Labelled.ContainsKey(o.Point.EventId)), TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            labelledAll = false; // reported with the counts below
+        }
+        await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(1));
+        await second.Control.DrainAndShutdownAsync(second.Completion).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var counts = $"{open.Count} open on {quiet} when the first stopped, {open.Count(o => labels.Labelled.ContainsKey(o.Point.EventId))} of them labelled; "
+            + $"the second: restored {second.Metrics.DecisionPointsRestored}, released {second.Metrics.LabelsReleased}, open {second.Metrics.OpenDecisionPoints}, "
+            + $"read {second.Metrics.Completed} of {later.Count}";
+        Assert.True(labelledAll, counts);
+        Assert.True(labels.Conflicts.IsEmpty, $"{labels.Conflicts.Count} points labelled both ways; {counts}");
+        Assert.DoesNotContain(open, o => o.Purchased && !labels.Labelled[o.Point.EventId]); // a purchase the first consumer saw still counts
+        var left = await AskPolicy.Default.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(index, after => new GetDecisionPoints(quiet, after),
+            page => (page.Points, page.Next), () => { });
+        var labelledIds = open.Select(o => o.Point.EventId).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain(left, o => labelledIds.Contains(o.Point.EventId)); // closed in the index once the learner held them
+    }
+
+    private static string UserOf(string line)
+    {
+        const string marker = "\"userId\":\"";
+        var start = line.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
+        return line[start..line.IndexOf('"', start)];
     }
 
     /// <summary>

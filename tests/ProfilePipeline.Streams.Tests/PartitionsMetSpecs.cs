@@ -39,7 +39,29 @@ public sealed class PartitionsMetSpecs
         Assert.Equal([$"expect {a} at 5", $"expect {b} at 5", $"nothing to read in {b}", $"forget {a}"], state.Seen);
         Assert.Equal(0, met.ApplyChanges(state, now: 7)); // each change once
 
-        Assert.Equal([(a, 40L)], met.TakeNew([Item(a, 40), Item(a, 41)]));
+        // b, found with nothing to read, is met as read from its end; a, given up, is met anew at its first record.
+        Assert.Equal([(b, PartitionsMet.AtItsEnd), (a, 40L)], met.TakeNew([Item(a, 40), Item(a, 41)]));
+    }
+
+    [Fact]
+    public void A_partition_found_with_nothing_to_read_is_new_once_without_a_record_of_it_unless_given_up_first()
+    {
+        var assignments = new PartitionAssignments();
+        var met = new PartitionsMet(assignments);
+        var state = new RecordedChanges();
+        var a = PartitionAssignments.InputName("events", 0);
+        var b = PartitionAssignments.InputName("events", 1);
+        var c = PartitionAssignments.InputName("events", 2);
+        assignments.Add(PartitionChangeKind.Assigned, [a, b, c]);
+        assignments.Add(PartitionChangeKind.NothingToRead, [b, c]);
+        assignments.Add(PartitionChangeKind.Revoked, [c]);
+        met.ApplyChanges(state, now: 1);
+
+        // Taken over at its end, b is met before any record of it (there may be none for long); c was given up meanwhile.
+        Assert.Equal([(b, PartitionsMet.AtItsEnd), (a, 3L)], met.TakeNew([Item(a, 3)]));
+        Assert.Empty(met.TakeNew([Item(a, 4)]));
+        // A record of b written since is not the start of a partition met already.
+        Assert.Empty(met.TakeNew([Item(b, 12)]));
     }
 
     /// <summary>A stage's partitioned state that records what it is told.</summary>
