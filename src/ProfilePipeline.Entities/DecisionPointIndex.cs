@@ -20,8 +20,18 @@ public sealed record UpdateDecisionPoints(string Partition, ImmutableArray<OpenD
     /// this one does. A point is in at most one of the three, and a mark is of a point opened before.
     /// </summary>
     public IEnumerable<UpdateDecisionPoints> InPieces(int maxBytes = RemoteMessageLimits.MaxBytes) =>
-        RemoteMessageLimits.InPieces(Opened, DecisionPointCodec.Bytes, Purchased, Closed,
-            (opened, purchased, closed) => new UpdateDecisionPoints(Partition, opened, purchased, closed), maxBytes, DecisionPointCodec.StringBytes);
+        InPieces(Partition, Opened, Purchased, Closed, maxBytes);
+
+    /// <summary>
+    /// The partition's changes in messages as <see cref="InPieces(int)"/> cuts them, straight from the lists: an update
+    /// that fits in one message by the cheap bounds (<see cref="DecisionPointCodec.BytesAtMost(OpenDecisionPoint)"/>),
+    /// as a group commit's usually does, goes whole, without its points measured one by one.
+    /// </summary>
+    public static IEnumerable<UpdateDecisionPoints> InPieces(string partition, IReadOnlyList<OpenDecisionPoint> opened, IReadOnlyList<string> purchased,
+        IReadOnlyList<string> closed, int maxBytes = RemoteMessageLimits.MaxBytes) =>
+        RemoteMessageLimits.InPieces(opened, DecisionPointCodec.Bytes, purchased, closed,
+            (o, p, c) => new UpdateDecisionPoints(partition, o, p, c), maxBytes, DecisionPointCodec.StringBytes,
+            (DecisionPointCodec.BytesAtMost, DecisionPointCodec.StringBytesAtMost));
 }
 
 /// <summary>The persisted fact (and the reply) of <see cref="UpdateDecisionPoints"/>.</summary>

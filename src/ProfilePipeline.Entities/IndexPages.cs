@@ -27,11 +27,40 @@ public static class RemoteMessageLimits
     /// </summary>
     /// <param name="piece">Builds one piece's message from its entries and ids.</param>
     /// <param name="idBytes">The bytes of an id in the message's layout (by default, as JSON).</param>
+    /// <param name="atMost">
+    /// Bounds above <paramref name="bytesOf"/> and <paramref name="idBytes"/>, cheaper to take (from string lengths):
+    /// an update they put within <paramref name="maxBytes"/> goes whole, without its entries measured one by one.
+    /// </param>
     public static IEnumerable<TMessage> InPieces<TEntry, TMessage>(IReadOnlyList<TEntry> entries, Func<TEntry, int> bytesOf, IReadOnlyList<string> first,
         IReadOnlyList<string> second, Func<ImmutableArray<TEntry>, ImmutableArray<string>, ImmutableArray<string>, TMessage> piece, int maxBytes = MaxBytes,
-        Func<string, int>? idBytes = null)
+        Func<string, int>? idBytes = null, (Func<TEntry, int> Entry, Func<string, int> Id)? atMost = null)
     {
-        idBytes ??= JsonBytes;
+        if (entries.Count + first.Count + second.Count == 0)
+            return [];
+        if (atMost is { } bound && Within(entries, bound.Entry, maxBytes, Within(first, bound.Id, maxBytes, Within(second, bound.Id, maxBytes, 0))) <= maxBytes)
+            return [piece(Slice(entries, 0, entries.Count), Slice(first, 0, first.Count), Slice(second, 0, second.Count))];
+        return Packed(entries, bytesOf, first, second, piece, maxBytes, idBytes ?? JsonBytes);
+    }
+
+    /// <summary><paramref name="bytes"/> plus the items' bounds, counted only until the sum passes <paramref name="maxBytes"/>.</summary>
+    private static int Within<T>(IReadOnlyList<T> items, Func<T, int> bound, int maxBytes, int bytes)
+    {
+        for (var i = 0; i < items.Count && bytes <= maxBytes; i++)
+            bytes += bound(items[i]);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The entries in runs, in order, each within <paramref name="maxBytes"/> by <paramref name="atMost"/> when the sum of
+    /// the bounds fits in one (then <paramref name="bytesOf"/> is not taken), otherwise as <see cref="Pack{T}"/> packs them.
+    /// </summary>
+    public static IEnumerable<List<T>> Pack<T>(IReadOnlyList<T> entries, Func<T, int> bytesOf, Func<T, int> atMost, int maxBytes = MaxBytes) =>
+        entries.Count == 0 ? [] : Within(entries, atMost, maxBytes, 0) <= maxBytes ? [[.. entries]] : Pack(entries, bytesOf, maxBytes);
+
+    private static IEnumerable<TMessage> Packed<TEntry, TMessage>(IReadOnlyList<TEntry> entries, Func<TEntry, int> bytesOf, IReadOnlyList<string> first,
+        IReadOnlyList<string> second, Func<ImmutableArray<TEntry>, ImmutableArray<string>, ImmutableArray<string>, TMessage> piece, int maxBytes,
+        Func<string, int> idBytes)
+    {
         // Packed by position in the three lists one after the other; each run of positions is a piece.
         var firstAt = entries.Count;
         var secondAt = firstAt + first.Count;

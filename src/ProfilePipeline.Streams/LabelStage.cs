@@ -176,7 +176,7 @@ public static class LabelStage
                 await settings.Sink.DeliverAsync(labels).ConfigureAwait(false);
             // In pieces that cross nodes; the pieces are independent of each other, so they may be written at once.
             var changes = OpenPointChanges.Merge(batches.SelectMany(b => b.Changes));
-            await Task.WhenAll(changes.SelectMany(c => new UpdateDecisionPoints(c.Partition, [.. c.Opened], [.. c.Purchased], [.. c.Closed]).InPieces())
+            await Task.WhenAll(changes.SelectMany(c => UpdateDecisionPoints.InPieces(c.Partition, c.Opened, c.Purchased, c.Closed))
                 .Select(AskAsync<DecisionPointsUpdated>)).ConfigureAwait(false);
         }
 

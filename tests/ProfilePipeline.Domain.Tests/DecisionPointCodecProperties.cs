@@ -45,6 +45,19 @@ public sealed class DecisionPointCodecProperties
         });
     }
 
+    [Fact]
+    public void The_bounds_from_lengths_are_never_below_the_bytes_written()
+    {
+        Point.Sample(point =>
+        {
+            Assert.True(DecisionPointCodec.StringBytesAtMost(point.EventId) >= DecisionPointCodec.StringBytes(point.EventId), point.EventId);
+            Assert.True(DecisionPointCodec.BytesAtMost(point) >= DecisionPointCodec.Bytes(point));
+            Assert.True(DecisionPointCodec.BytesAtMost(new OpenDecisionPoint(point, true)) >= DecisionPointCodec.Bytes(new OpenDecisionPoint(point, true)));
+            var example = new LabeledExample(point, true, point.At);
+            Assert.True(DecisionPointCodec.BytesAtMost(example) >= DecisionPointCodec.Bytes(example));
+        });
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(127)]

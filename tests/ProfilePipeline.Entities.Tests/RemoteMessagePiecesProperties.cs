@@ -32,4 +32,29 @@ public sealed class RemoteMessagePiecesProperties
                 Assert.Empty(pieces);
         });
     }
+
+    [Fact]
+    public void With_bounds_an_update_they_fit_in_one_piece_goes_whole_and_any_other_is_cut_as_without_them()
+    {
+        Gen.Select(Items, Items, Items, Gen.Int[1, 400], Gen.Int[0, 3]).Sample((entries, first, second, maxBytes, slack) =>
+        {
+            static int Bytes(string item) => item.Length + 1;
+            int AtMost(string item) => Bytes(item) + slack; // a bound above the bytes, as the codec's from lengths
+            Piece Make(ImmutableArray<string> e, ImmutableArray<string> f, ImmutableArray<string> s) => new(e, f, s);
+            var pieces = RemoteMessageLimits.InPieces(entries, Bytes, first, second, Make, maxBytes, Bytes, (AtMost, AtMost)).ToList();
+
+            var all = entries.Concat(first).Concat(second).ToList();
+            if (all.Count == 0)
+                Assert.Empty(pieces);
+            else if (all.Sum(AtMost) <= maxBytes)
+                Assert.Equal([new Piece([.. entries], [.. first], [.. second])], pieces, (a, b) =>
+                    a.Entries.SequenceEqual(b.Entries) && a.First.SequenceEqual(b.First) && a.Second.SequenceEqual(b.Second));
+            else
+                Assert.Equal(RemoteMessageLimits.InPieces(entries, Bytes, first, second, Make, maxBytes, Bytes).Select(p => (p.Entries.Length, p.First.Length, p.Second.Length)),
+                    pieces.Select(p => (p.Entries.Length, p.First.Length, p.Second.Length)));
+            var packed = RemoteMessageLimits.Pack(all, Bytes, AtMost, maxBytes).ToList();
+            Assert.Equal(all, packed.SelectMany(run => run));
+            Assert.All(packed, run => Assert.True(run.Sum(Bytes) <= maxBytes || run.Count == 1));
+        });
+    }
 }

@@ -37,9 +37,12 @@ public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisi
     /// </summary>
     public static IReadOnlyList<OpenPointChanges> Merge(IEnumerable<OpenPointChanges> inOrder)
     {
+        var all = inOrder as IReadOnlyList<OpenPointChanges> ?? [.. inOrder];
+        if (EachPartitionOnce(all))
+            return all; // one batch's changes (or batches of different partitions): nothing to merge
         var merged = new Dictionary<string, (Dictionary<string, OpenDecisionPoint> Opened, HashSet<string> Purchased, HashSet<string> Closed)>(StringComparer.Ordinal);
         var partitions = new List<string>();
-        foreach (var changes in inOrder)
+        foreach (var changes in all)
         {
             if (!merged.TryGetValue(changes.Partition, out var m))
             {
@@ -67,6 +70,17 @@ public sealed record OpenPointChanges(string Partition, IReadOnlyList<OpenDecisi
             }
         }
         return [.. partitions.Select(p => new OpenPointChanges(p, [.. merged[p].Opened.Values], [.. merged[p].Purchased], [.. merged[p].Closed]))];
+    }
+
+    private static bool EachPartitionOnce(IReadOnlyList<OpenPointChanges> all)
+    {
+        var seen = new HashSet<string>(all.Count, StringComparer.Ordinal);
+        foreach (var changes in all)
+        {
+            if (!seen.Add(changes.Partition))
+                return false;
+        }
+        return true;
     }
 }
 

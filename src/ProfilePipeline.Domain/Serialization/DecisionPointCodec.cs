@@ -30,6 +30,22 @@ public static class DecisionPointCodec
         return CountBytes(length) + length;
     }
 
+    /// <summary>
+    /// At least <see cref="StringBytes"/>, from the string's length alone (no pass over its characters): a UTF-16 unit
+    /// takes at most 3 UTF-8 bytes, and the count before them at most 5.
+    /// </summary>
+    public static int StringBytesAtMost(string text) => 5 + 3 * text.Length;
+
+    /// <summary>At least <see cref="Bytes(DecisionPoint)"/>, from lengths alone (<see cref="StringBytesAtMost"/>).</summary>
+    public static int BytesAtMost(DecisionPoint point) =>
+        StringBytesAtMost(point.UserId) + StringBytesAtMost(point.EventId) + sizeof(long) + StringBytesAtMost(point.Kind) + 5 + sizeof(float) * point.Features.Length;
+
+    /// <summary>At least <see cref="Bytes(OpenDecisionPoint)"/>.</summary>
+    public static int BytesAtMost(OpenDecisionPoint open) => BytesAtMost(open.Point) + sizeof(bool);
+
+    /// <summary>At least <see cref="Bytes(LabeledExample)"/>.</summary>
+    public static int BytesAtMost(LabeledExample example) => BytesAtMost(example.Point) + sizeof(bool) + sizeof(long);
+
     /// <summary>The bytes of a count written as a 7-bit encoded int.</summary>
     public static int CountBytes(int count) => count < 0 ? 5 : count switch
     {

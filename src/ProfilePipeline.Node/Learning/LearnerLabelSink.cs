@@ -15,6 +15,6 @@ namespace ProfilePipeline.Node.Learning;
 public sealed class LearnerLabelSink(IActorRef learner, AskPolicy asks, Action retried) : ILabelSink
 {
     public Task DeliverAsync(IReadOnlyList<LabeledExample> labels) =>
-        Task.WhenAll(RemoteMessageLimits.Pack(labels, DecisionPointCodec.Bytes) // as LR2 writes them
+        Task.WhenAll(RemoteMessageLimits.Pack(labels, DecisionPointCodec.Bytes, DecisionPointCodec.BytesAtMost) // as LR2 writes them
             .Select(piece => asks.AskAsync<LabelsAccepted>(learner, new LabelsResolved([.. piece]), retried)));
 }
