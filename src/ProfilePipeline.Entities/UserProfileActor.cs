@@ -30,6 +30,8 @@ public sealed class UserProfileActor : UntypedPersistentActor
     private ProfileState _state; // replaced by a snapshot during recovery and by erasure; folded into in place otherwise
     private DecisionLedger _ledger = DecisionLedger.Empty();
     private RecentDecisionPoints _recentPoints = new();
+    private readonly Action<BehaviorEvent, bool> _takeDecisionPoint; // made once: a lambda made a closure and a delegate for every batch applied
+    private ImmutableArray<DecisionPoint>.Builder? _pointsTaken; // the points of the batch being applied
     private long _appliedSinceSnapshot;
     private bool _savingSnapshot;
     private long? _erasedAt;
@@ -62,6 +64,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
         _settings = settings;
         _erasures = erasures;
         _state = ProfileState.Empty(settings.Profile);
+        _takeDecisionPoint = TakeDecisionPoint;
     }
 
     public override string PersistenceId => "profile-" + _userId;
@@ -247,21 +250,23 @@ public sealed class UserProfileActor : UntypedPersistentActor
     /// </summary>
     private ImmutableArray<DecisionPoint> ApplyTakingDecisionPoints(BehaviorsRecorded recorded)
     {
-        if (_settings.DecisionPoints is not { } points)
+        if (_settings.DecisionPoints is null)
         {
             _state.ApplyInPlace(recorded);
             return [];
         }
-        ImmutableArray<DecisionPoint>.Builder? taken = null;
-        _state.ApplyInPlace(recorded, (e, startsSession) =>
-        {
-            if (points.KindOf(e, startsSession) is not { } kind)
-                return;
-            var point = new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector());
-            (taken ??= ImmutableArray.CreateBuilder<DecisionPoint>()).Add(point);
-            _recentPoints.Add(point);
-        });
-        return taken?.ToImmutable() ?? [];
+        _state.ApplyInPlace(recorded, _takeDecisionPoint);
+        return _pointsTaken is { Count: > 0 } taken ? taken.DrainToImmutable() : [];
+    }
+
+    /// <summary>Right after <paramref name="e"/> is folded: the decision point it is, if any, with the features as of it.</summary>
+    private void TakeDecisionPoint(BehaviorEvent e, bool startsSession)
+    {
+        if (_settings.DecisionPoints!.KindOf(e, startsSession) is not { } kind)
+            return;
+        var point = new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector());
+        (_pointsTaken ??= ImmutableArray.CreateBuilder<DecisionPoint>(1)).Add(point);
+        _recentPoints.Add(point);
     }
 
     private void StartRebuild(RebuildProfile request)

@@ -109,6 +109,9 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         public string Partition { get; } = partition;
         public bool Resolved { get; set; }
         public bool Purchased { get; set; } = purchased;
+
+        /// <summary>Among its partition's changes as opened (since the changes were last taken).</summary>
+        public bool OpenedInChanges { get; set; }
     }
 
     /// <summary>One partition's changes since they were last taken.</summary>
@@ -158,7 +161,11 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         }
         if (OpenPoint(point, partition, purchased: false) is not { } pending)
             return false;
-        ChangesOf(partition)?.Opened.Add(point.EventId, pending);
+        if (ChangesOf(partition) is { } changes)
+        {
+            changes.Opened.Add(point.EventId, pending);
+            pending.OpenedInChanges = true;
+        }
         DropPastLimit();
         return true;
     }
@@ -218,7 +225,7 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
                 if (!pending.Purchased && pending.Point.At < eventTime && eventTime <= pending.Point.At + _horizonMs)
                 {
                     pending.Purchased = true;
-                    if (ChangesOf(pending.Partition) is { } changes && !changes.Opened.ContainsKey(pending.Point.EventId))
+                    if (!pending.OpenedInChanges && ChangesOf(pending.Partition) is { } changes)
                         changes.Purchased.Add(pending.Point.EventId);
                 }
             }
@@ -236,11 +243,17 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
         var taken = _changes.All
             .Where(p => p.Value.Opened.Count + p.Value.Purchased.Count + p.Value.Closed.Count > 0)
             .Select(p => new OpenPointChanges(p.Key,
-                [.. p.Value.Opened.Values.Select(o => new OpenDecisionPoint(o.Point, o.Purchased))], [.. p.Value.Purchased], [.. p.Value.Closed]))
+                [.. p.Value.Opened.Values.Select(Taken)], [.. p.Value.Purchased], [.. p.Value.Closed]))
             .ToList();
         foreach (var changes in _changes.Values)
             changes.Clear(); // kept with their capacity for the next batch's changes, rather than grown anew
         return taken;
+    }
+
+    private static OpenDecisionPoint Taken(Pending opened)
+    {
+        opened.OpenedInChanges = false;
+        return new OpenDecisionPoint(opened.Point, opened.Purchased);
     }
 
     private Pending? OpenPoint(DecisionPoint point, string partition, bool purchased)
@@ -289,9 +302,16 @@ public sealed class LabelTracker(TimeSpan horizon, TimeSpan allowedLateness, int
             _openByUser.Remove(pending.Point.UserId);
         if (ChangesOf(pending.Partition) is not { } changes)
             return;
-        changes.Purchased.Remove(pending.Point.EventId);
-        if (!changes.Opened.Remove(pending.Point.EventId))
-            changes.Closed.Add(pending.Point.EventId);
+        // Each set looked up only if the point can be in it: a mark is of a purchased point opened before the changes.
+        if (pending.OpenedInChanges)
+        {
+            changes.Opened.Remove(pending.Point.EventId);
+            pending.OpenedInChanges = false;
+            return;
+        }
+        if (pending.Purchased)
+            changes.Purchased.Remove(pending.Point.EventId);
+        changes.Closed.Add(pending.Point.EventId);
     }
 
     private Changes? ChangesOf(string partition)
