@@ -37,45 +37,20 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         // partitions not read at all (no open point to hand over).
         var records = run.ProduceGenerated(Stream, recordsPerBatch: 200);
         var truth = TestData.TruthOf(Stream, records);
-        var config = NodeConfig.Load(run.ConfigFile, run.DataDirectory);
-        var kafka = KafkaConfig.From(config, broker.BootstrapServers);
-        kafka = kafka with
-        {
-            Consumer = kafka.Consumer.WithProperty("max.partition.fetch.bytes", "16384").WithProperty("queued.min.messages", "200")
-                .WithProperty("queued.max.messages.kbytes", "64"),
-        };
-        var pseudonymizer = new Pseudonymizer(NodeConfig.DefaultPseudonymKey);
-        var sideData = new SideData(ItemCatalogue.LoadCsv(run.Catalogue), UserDirectory.Empty);
-        await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30));
-        var materializer = node.System.Materializer();
-        using var producer = KafkaProducer.Create(kafka.Producer);
-        var graph = GraphConfig.Graph(config);
-        var labels = new RecordingLabelSink();
-        var points = node.Settings.DecisionPoints ?? throw new InvalidOperationException("learning is on in the shipped config");
+        await using var consumers = await LabellingConsumers.StartNodeAsync(broker, run, consumer => consumer.WithProperty("max.partition.fetch.bytes", "16384")
+            .WithProperty("queued.min.messages", "200").WithProperty("queued.max.messages.kbytes", "64"));
+        var labels = consumers.Labels;
 
         // What each consumer was assigned and gave up, generation by generation: printed with a failure, as the group's timing varies.
         var consumerLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var consumers = 0;
+        var started = 0;
 
         (IKafkaControl Control, Task Completion, PipelineMetrics Metrics) Start()
         {
-            var name = $"consumer {Interlocked.Increment(ref consumers)}";
-            var metrics = new PipelineMetrics();
-            var parts = new ProfileGraphParts(
-                new BehaviorCleaner(pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
-                new ProfileScorer(ScoringSettings.Default), new ModelHolder(RuleBasedPropensityModel.Instance), metrics)
-            {
-                Labels = new LabelSettings(points, 1_000_000, labels, node.DecisionPointIndex!),
-            };
-            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536, line => consumerLog.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {name}: {line}"))
-                .PreMaterialize(materializer);
-            parts = parts with { Assignments = control.Assignments };
+            var name = $"consumer {Interlocked.Increment(ref started)}";
             // Held to 2,000 records/s each, so that the second consumer joins while the first still has most of the topic.
-            var source = records.Throttle(2_000, TimeSpan.FromSeconds(1), 200, ThrottleMode.Shaping);
-            var outputs = KafkaOutputs.Create(kafka.Producer, producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
-                control, metrics, kafka.CommitBatch, kafka.CommitInterval);
-            var (_, _, completion) = ProfileGraph.Create(source, parts, outputs, graph).Run(materializer);
-            return (control, completion, metrics);
+            return consumers.Start(line => consumerLog.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {name}: {line}"),
+                records => records.Throttle(2_000, TimeSpan.FromSeconds(1), 200, ThrottleMode.Shaping));
         }
 
         var first = Start();
@@ -90,7 +65,7 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(3));
         await Task.WhenAll(first.Control.DrainAndShutdownAsync(first.Completion), second.Control.DrainAndShutdownAsync(second.Completion))
             .WaitAsync(TimeSpan.FromSeconds(60));
-        producer.Flush(TimeSpan.FromSeconds(30));
+        consumers.FlushOutputs();
 
         Assert.True(first.Metrics.Completed < Stream.Events, "the first consumer gave partitions away");
         Assert.Contains(consumerLog, line => line.Contains("consumer 2: kafka consumer: assigned"));
@@ -123,41 +98,17 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         var run = new KafkaRun(broker, "profile-pipeline.learning { horizon = 1d, label-lateness = 1h }");
         var early = new GeneratorSettings { Events = 6_000, Users = 600, Seed = 516, MalformedShare = 0, DuplicateShare = 0, Horizon = TimeSpan.FromDays(10) };
         run.ProduceGenerated(early);
-        var config = NodeConfig.Load(run.ConfigFile, run.DataDirectory);
-        var kafka = KafkaConfig.From(config, broker.BootstrapServers);
-        var pseudonymizer = new Pseudonymizer(NodeConfig.DefaultPseudonymKey);
-        var sideData = new SideData(ItemCatalogue.LoadCsv(run.Catalogue), UserDirectory.Empty);
-        await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30));
-        var materializer = node.System.Materializer();
-        using var producer = KafkaProducer.Create(kafka.Producer);
-        var graph = GraphConfig.Graph(config);
-        var labels = new RecordingLabelSink();
-        var points = node.Settings.DecisionPoints ?? throw new InvalidOperationException("learning is on in the shipped config");
-        var index = node.DecisionPointIndex!;
+        await using var consumers = await LabellingConsumers.StartNodeAsync(broker, run);
+        var labels = consumers.Labels;
+        var quiet = PartitionAssignments.InputName(run.Events, 3);
 
-        (IKafkaControl Control, Task Completion, PipelineMetrics Metrics) Start()
-        {
-            var metrics = new PipelineMetrics();
-            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536).PreMaterialize(materializer);
-            var parts = new ProfileGraphParts(
-                new BehaviorCleaner(pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
-                new ProfileScorer(ScoringSettings.Default), new ModelHolder(RuleBasedPropensityModel.Instance), metrics)
-            {
-                Labels = new LabelSettings(points, 1_000_000, labels, index),
-                Assignments = control.Assignments,
-            };
-            var outputs = KafkaOutputs.Create(kafka.Producer, producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
-                control, metrics, kafka.CommitBatch, kafka.CommitInterval);
-            var (_, _, completion) = ProfileGraph.Create(records, parts, outputs, graph).Run(materializer);
-            return (control, completion, metrics);
-        }
+        Task<List<OpenDecisionPoint>> OpenOnQuietAsync() => AskPolicy.Default.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(consumers.PointIndex,
+            after => new GetDecisionPoints(quiet, after), page => (page.Points, page.Next), () => { });
 
-        var first = Start();
+        var first = consumers.Start();
         await Eventually.HoldsAsync(run.AllCommitted, TimeSpan.FromMinutes(2));
         await first.Control.DrainAndShutdownAsync(first.Completion).WaitAsync(TimeSpan.FromSeconds(60));
-        var quiet = PartitionAssignments.InputName(run.Events, 3);
-        var open = await AskPolicy.Default.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(index, after => new GetDecisionPoints(quiet, after),
-            page => (page.Points, page.Next), () => { });
+        var open = await OpenOnQuietAsync();
         Assert.True(open.Count > 0, $"the first consumer left no open point on {quiet} (open on all: {first.Metrics.OpenDecisionPoints})");
 
         // Later records (two days past the first ones' end), only of users whose records went to the other partitions: the
@@ -167,13 +118,13 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
             .GroupBy(r => Encoding.UTF8.GetString(r.Message.Key!))
             .ToDictionary(g => g.Key, g => g.First().Partition.Value);
         var later = new BehaviorGenerator(early with { Seed = 517, Start = early.Start + early.Horizon + TimeSpan.FromDays(2) }).Generate()
-            .Select(r => (User: UserOf(r.Line), r.Line))
-            .Where(r => partitionOf.GetValueOrDefault(r.User, 3) != 3)
-            .Select(r => ((string?)r.User, (byte[]?)Encoding.UTF8.GetBytes(r.Line)))
+            .Select(r => (User: KafkaRun.UserOf(r.Line), r.Line))
+            .Where(r => r.User is not null && partitionOf.GetValueOrDefault(r.User, 3) != 3)
+            .Select(r => (r.User, (byte[]?)Encoding.UTF8.GetBytes(r.Line)))
             .ToList();
         var half = later.Count / 2;
         broker.Produce(run.Events, later.Take(half));
-        var second = Start();
+        var second = consumers.Start();
         await Eventually.HoldsAsync(() => second.Metrics.Completed >= half, TimeSpan.FromMinutes(1));
         // More, later still, once the second has read the first half: they move the watermark whenever the quiet partition's points were loaded.
         broker.Produce(run.Events, later.Skip(half));
@@ -195,17 +146,64 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
         Assert.True(labelledAll, counts);
         Assert.True(labels.Conflicts.IsEmpty, $"{labels.Conflicts.Count} points labelled both ways; {counts}");
         Assert.DoesNotContain(open, o => o.Purchased && !labels.Labelled[o.Point.EventId]); // a purchase the first consumer saw still counts
-        var left = await AskPolicy.Default.AskPagesAsync<PartitionDecisionPoints, OpenDecisionPoint>(index, after => new GetDecisionPoints(quiet, after),
-            page => (page.Points, page.Next), () => { });
+        var left = await OpenOnQuietAsync();
         var labelledIds = open.Select(o => o.Point.EventId).ToHashSet(StringComparer.Ordinal);
         Assert.DoesNotContain(left, o => labelledIds.Contains(o.Point.EventId)); // closed in the index once the learner held them
     }
 
-    private static string UserOf(string line)
+    /// <summary>
+    /// One node reading a run's topic with the shipped config: consumers of the group, each a whole graph with the label
+    /// stage on the node's durable point index, and one sink that records the labels they all release.
+    /// </summary>
+    private sealed class LabellingConsumers(KafkaRun run, KafkaConfig kafka, ProfileGraphSettings graph, ClusterNode node, SideData sideData,
+        DecisionPointSettings points) : IAsyncDisposable
     {
-        const string marker = "\"userId\":\"";
-        var start = line.IndexOf(marker, StringComparison.Ordinal) + marker.Length;
-        return line[start..line.IndexOf('"', start)];
+        private readonly Pseudonymizer _pseudonymizer = new(NodeConfig.DefaultPseudonymKey);
+        private readonly IMaterializer _materializer = node.System.Materializer();
+        private readonly Confluent.Kafka.IProducer<byte[]?, byte[]?> _producer = KafkaProducer.Create(kafka.Producer);
+
+        public RecordingLabelSink Labels { get; } = new();
+
+        public Akka.Actor.IActorRef PointIndex => node.DecisionPointIndex!;
+
+        /// <param name="tune">Changes to the shipped consumer settings.</param>
+        public static async Task<LabellingConsumers> StartNodeAsync(KafkaBroker broker, KafkaRun run, Func<KafkaConsumerSettings, KafkaConsumerSettings>? tune = null)
+        {
+            var config = NodeConfig.Load(run.ConfigFile, run.DataDirectory);
+            var kafka = KafkaConfig.From(config, broker.BootstrapServers);
+            kafka = kafka with { Consumer = tune?.Invoke(kafka.Consumer) ?? kafka.Consumer };
+            var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30));
+            var points = node.Settings.DecisionPoints ?? throw new InvalidOperationException("learning is on in the shipped config");
+            return new LabellingConsumers(run, kafka, GraphConfig.Graph(config), node, new SideData(ItemCatalogue.LoadCsv(run.Catalogue), UserDirectory.Empty), points);
+        }
+
+        /// <summary>A consumer joining the group; <paramref name="shape"/> may pace its records.</summary>
+        public (IKafkaControl Control, Task Completion, PipelineMetrics Metrics) Start(Action<string>? log = null,
+            Func<Source<PipelineItem, Akka.NotUsed>, Source<PipelineItem, Akka.NotUsed>>? shape = null)
+        {
+            var metrics = new PipelineMetrics();
+            var (control, records) = KafkaRecordSource.Create(kafka.Consumer, 65_536, log).PreMaterialize(_materializer);
+            var parts = new ProfileGraphParts(
+                new BehaviorCleaner(_pseudonymizer, CleanerSettings.Default, () => DateTimeOffset.UtcNow), sideData, node.Profiles,
+                new ProfileScorer(ScoringSettings.Default), new ModelHolder(RuleBasedPropensityModel.Instance), metrics)
+            {
+                Labels = new LabelSettings(points, 1_000_000, Labels, PointIndex),
+                Assignments = control.Assignments,
+            };
+            var outputs = KafkaOutputs.Create(kafka.Producer, _producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
+                control, metrics, kafka.CommitBatch, kafka.CommitInterval);
+            var (_, _, completion) = ProfileGraph.Create(shape?.Invoke(records) ?? records, parts, outputs, graph).Run(_materializer);
+            return (control, completion, metrics);
+        }
+
+        /// <summary>Waits until the outputs the consumers produced are delivered to the broker.</summary>
+        public void FlushOutputs() => _producer.Flush(TimeSpan.FromSeconds(30));
+
+        public async ValueTask DisposeAsync()
+        {
+            _producer.Dispose();
+            await node.DisposeAsync();
+        }
     }
 
     /// <summary>

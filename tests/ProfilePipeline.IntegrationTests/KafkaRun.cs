@@ -69,7 +69,8 @@ public sealed class KafkaRun
         return end.All(p => p.Value == 0 || committed.GetValueOrDefault(p.Key) == p.Value);
     }
 
-    private static string? UserOf(string line)
+    /// <summary>The user id of a generated record's JSON line (its Kafka key), or null for a malformed one without it.</summary>
+    public static string? UserOf(string line)
     {
         const string marker = "\"userId\":\"";
         var start = line.IndexOf(marker, StringComparison.Ordinal);
