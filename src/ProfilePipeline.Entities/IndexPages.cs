@@ -37,8 +37,13 @@ public static class RemoteMessageLimits
     {
         if (entries.Count + first.Count + second.Count == 0)
             return [];
-        if (atMost is { } bound && Within(entries, bound.Entry, maxBytes, Within(first, bound.Id, maxBytes, Within(second, bound.Id, maxBytes, 0))) <= maxBytes)
-            return [piece(Slice(entries, 0, entries.Count), Slice(first, 0, first.Count), Slice(second, 0, second.Count))];
+        if (atMost is { } bound)
+        {
+            var bytes = Within(entries, bound.Entry, maxBytes, 0);
+            bytes = Within(first, bound.Id, maxBytes, bytes);
+            if (Within(second, bound.Id, maxBytes, bytes) <= maxBytes)
+                return [piece(Slice(entries, 0, entries.Count), Slice(first, 0, first.Count), Slice(second, 0, second.Count))];
+        }
         return Packed(entries, bytesOf, first, second, piece, maxBytes, idBytes ?? JsonBytes);
     }
 
