@@ -95,6 +95,9 @@ public sealed class ProfileRebuildSpecs : TestKit, IClassFixture<SqliteJournalFi
         Assert.True(rebuilt.Changed);
         Assert.Equal(Json(expected.Features(user)), Json(rebuilt.Features));
         Assert.Equal(12, rebuilt.Features!.Sessions.Count);
+        // A rebuild waits for a snapshot under way, so this answer means the rebuilt profile's snapshot is saved (a
+        // snapshot store may serve a load before a save it got earlier from another actor is written).
+        Assert.False((await restarted.Ask<ProfileRebuilt>(new RebuildProfile(user, Start - 2 * 86_400_000L, Start - 1), Timeout)).InRange);
 
         // Events go on after the rebuild, and a new incarnation recovers the rebuilt profile, not the stale snapshot.
         var next = Event(user, 12);
