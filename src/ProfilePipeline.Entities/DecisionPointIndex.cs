@@ -59,8 +59,9 @@ public sealed record DecisionPointsPurged(string Partition, int Count);
 /// <summary>
 /// The durable index of the open decision points of one input partition: points whose label the watermark has not yet
 /// released, with the features they were taken with and whether a purchase within their horizon has been seen. The
-/// label stage persists each batch's new points and purchase marks here before the batch moves on (so before its
-/// offsets are checkpointed or committed), and closes points once the learner holds their labels. A node loads the
+/// label stage persists the new points and purchase marks here before each checkpoint or offset commit that covers
+/// their records (a point opened and closed between two is never written), and closes points once the learner holds
+/// their labels. A node loads the
 /// partition's points when the first record of the partition comes by (or the input finds it with nothing to read),
 /// after a restart or a rebalance, and labels
 /// them when the watermark passes their horizon, so no label is lost to a restart.

@@ -23,8 +23,8 @@ public static class GraphConfig
             metrics)
         {
             Labels = node.Learner is { } learner && node.Settings.DecisionPoints is { } points && node.DecisionPointIndex is { } pointIndex
-                ? new LabelSettings(points, LearningConfig.From(config).MaxOpenDecisionPoints,
-                    new Learning.LearnerLabelSink(learner, AskPolicy.Default, metrics.RecordStageAskRetried), pointIndex) { IdlePartitionAfter = idle }
+                ? Labelling(LearningConfig.From(config), points, new Learning.LearnerLabelSink(learner, AskPolicy.Default, metrics.RecordStageAskRetried),
+                    pointIndex, idle)
                 : null,
             Decisions = DecisionConfig.From(config) is { } decisions ? decisions with { IdlePartitionAfter = idle } : null,
             TimerIndex = node.TimerIndex,
@@ -33,6 +33,14 @@ public static class GraphConfig
                 : null,
         };
     }
+
+    private static LabelSettings Labelling(LearningConfig learning, Domain.Learning.DecisionPointSettings points, ILabelSink learner, IActorRef pointIndex,
+        TimeSpan idlePartitionAfter) =>
+        new(points, learning.MaxOpenDecisionPoints, learner, pointIndex)
+        {
+            IdlePartitionAfter = idlePartitionAfter,
+            WriteAfter = learning.LabelWriteAfter,
+        };
 
     /// <summary>How long a partition may go without a record before it stops holding the stream's event-time watermark back.</summary>
     public static TimeSpan IdlePartitionAfter(Config config)

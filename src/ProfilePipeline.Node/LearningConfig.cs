@@ -7,6 +7,9 @@ namespace ProfilePipeline.Node;
 /// <summary>The learning settings (<c>profile-pipeline.learning</c>), bound with clear errors.</summary>
 public sealed record LearningConfig(bool Enabled, DecisionPointSettings DecisionPoints, LearnerSettings Learner, int MaxOpenDecisionPoints)
 {
+    /// <summary>The longest followed labels and points wait for a write when no checkpoint or commit asks for one.</summary>
+    public TimeSpan LabelWriteAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     public static LearningConfig From(Config config, TimeSpan? horizon = null)
     {
         var c = config.GetConfig("profile-pipeline.learning") ?? throw new ConfigurationException("missing section profile-pipeline.learning");
@@ -30,7 +33,10 @@ public sealed record LearningConfig(bool Enabled, DecisionPointSettings Decision
             var maxOpen = c.GetInt("max-open-decision-points");
             if (maxOpen < 1)
                 throw new ArgumentException("max-open-decision-points must be positive");
-            return new LearningConfig(c.GetBoolean("enabled"), points, learner, maxOpen);
+            var writeAfter = c.GetTimeSpan("label-write-after", TimeSpan.FromSeconds(1));
+            if (writeAfter <= TimeSpan.Zero)
+                throw new ArgumentException("label-write-after must be positive");
+            return new LearningConfig(c.GetBoolean("enabled"), points, learner, maxOpen) { LabelWriteAfter = writeAfter };
         }
         catch (ArgumentException e)
         {

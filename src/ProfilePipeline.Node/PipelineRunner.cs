@@ -86,7 +86,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var source = RecordSources.From(() => input.Records(resumeAfter));
         if (options.Rate > 0 && options.Input is null)
             source = source.Throttle(options.Rate, TimeSpan.FromSeconds(1), Math.Max(1, options.Rate / 10), ThrottleMode.Shaping);
-        var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
+        var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
             .Run(node.System.Materializer());
         var drained = false;
         // A paused gate holds one record: let it through, or the drain would wait for it forever.
@@ -110,7 +110,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var (control, source) = KafkaRecordSource.Create(kafka.Consumer, maxPayload, Log).PreMaterialize(materializer);
         parts.Metrics.ConsumerLag = () => control.Lag;
         var outputs = KafkaOutputs.Create(kafka.Producer, producer, kafka.Topics, control, parts.Metrics, kafka.CommitBatch, kafka.CommitInterval,
-            node.Erasures, Log);
+            parts.Checkpoints, node.Erasures, Log);
         eraser.Outputs = new KafkaTombstones(producer, kafka.Topics, parts.Metrics);
         rebuilds.Outputs = new KafkaRepublisher(producer, kafka.Topics, node.Erasures);
         var (_, _, completion) = ProfileGraph.Create(source, parts with { Assignments = control.Assignments }, outputs, graph).Run(materializer);

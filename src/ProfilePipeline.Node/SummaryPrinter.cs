@@ -23,7 +23,8 @@ public static class SummaryPrinter
             console.WriteLine($"  decision points   {metrics.DecisionPoints:N0} taken; {metrics.LabelsReleased:N0} labelled ({metrics.PositiveLabels:N0} purchases), "
                               + $"{metrics.OpenDecisionPoints:N0} still open, {metrics.DecisionPointsUnlabelled:N0} unlabelled"
                               + (metrics.DecisionPointsRestored > 0 ? $"; {metrics.DecisionPointsRestored:N0} open points restored" : "")
-                              + (metrics.DecisionPointsHandedOver > 0 ? $"; {metrics.DecisionPointsHandedOver:N0} handed over in rebalances" : ""));
+                              + (metrics.DecisionPointsHandedOver > 0 ? $"; {metrics.DecisionPointsHandedOver:N0} handed over in rebalances" : "")
+                              + $"; {metrics.DecisionPointsIndexed:N0} written open to the index in {metrics.LabelWrites:N0} writes");
         }
         if (learner is not null)
         {

@@ -16,13 +16,14 @@ public sealed record KafkaTopics(string Events, string Profiles, string DeadLett
 
 /// <summary>
 /// Publishes profile updates (keyed by user id) and dead letters (with reason and coordinates in headers), then
-/// commits each record's offset once everything it produced is acknowledged by the broker.
+/// commits each record's offset once everything it produced is acknowledged by the broker and the stages' state is
+/// durable up to it (<see cref="CheckpointBarrier"/>).
 /// </summary>
 public static class KafkaOutputs
 {
     public static Flow<PipelineItem, int, NotUsed> Create(
         KafkaProducerSettings settings, IProducer<byte[]?, byte[]?> producer, KafkaTopics topics, IKafkaControl? consumer,
-        PipelineMetrics metrics, int commitBatch, TimeSpan commitInterval, Erasures? erasures = null, Action<string>? log = null)
+        PipelineMetrics metrics, int commitBatch, TimeSpan commitInterval, CheckpointBarrier checkpoints, Erasures? erasures = null, Action<string>? log = null)
     {
         var published = Flow.Create<PipelineItem>()
             .Select(item => new ProducerEnvelope<PipelineItem>(Records(item, topics, erasures), item))
@@ -37,7 +38,7 @@ public static class KafkaOutputs
         return published
             .Where(item => item.KafkaOffset is not null)
             .Select(item => item.KafkaOffset!.Value)
-            .Via(KafkaCommitter.Batched(consumer, commitBatch, commitInterval, log));
+            .Via(KafkaCommitter.Batched(consumer, commitBatch, commitInterval, log, checkpoints.BeforeCheckpointAsync));
     }
 
     /// <summary>The records one item publishes; none for a profile update of a user erased while it was in flight.</summary>

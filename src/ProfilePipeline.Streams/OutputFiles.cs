@@ -47,11 +47,19 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
 
     public Checkpoint Checkpoint => _checkpoint;
 
-    /// <summary>The graph's output stage: writes in batches of up to <paramref name="batch"/> or every <paramref name="interval"/>.</summary>
-    public Flow<PipelineItem, int, NotUsed> AsFlow(int batch, TimeSpan interval) =>
+    /// <summary>
+    /// The graph's output stage: writes in batches of up to <paramref name="batch"/> or every <paramref name="interval"/>,
+    /// each once <paramref name="checkpoints"/> has made the stages' state durable up to its last record, as the
+    /// checkpoint that ends the write covers it.
+    /// </summary>
+    public Flow<PipelineItem, int, NotUsed> AsFlow(int batch, TimeSpan interval, CheckpointBarrier checkpoints) =>
         Flow.Create<PipelineItem>()
             .GroupedWithin(batch, interval)
-            .Select(items => Write(items as IReadOnlyList<PipelineItem> ?? items.ToList()));
+            .SelectAsync(1, async items =>
+            {
+                await checkpoints.BeforeCheckpointAsync().ConfigureAwait(false);
+                return Write(items as IReadOnlyList<PipelineItem> ?? items.ToList());
+            });
 
     public int Write(IReadOnlyList<PipelineItem> batch)
     {

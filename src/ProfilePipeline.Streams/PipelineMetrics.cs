@@ -30,6 +30,8 @@ public sealed class PipelineMetrics
     private long _inactivityTimersRestored;
     private long _decisionsRepublished;
     private long _stageAsksRetried;
+    private long _labelWrites;
+    private long _decisionPointsIndexed;
     private readonly ConcurrentDictionary<string, long> _actionsByName = new();
     private long _maxEventTime = long.MinValue;
     private readonly ConcurrentDictionary<string, long> _deadLettersByReason = new();
@@ -70,6 +72,20 @@ public sealed class PipelineMetrics
     }
 
     internal void RecordDecisionPointsRestored(int points) => Interlocked.Add(ref _decisionPointsRestored, points);
+
+    /// <summary>
+    /// Writes of the label stage (labels to the learner, then changes to the partitions' indexes), made at checkpoints
+    /// and commits, and the decision points they wrote open to an index: those still open at a checkpoint after them.
+    /// </summary>
+    public long LabelWrites => Interlocked.Read(ref _labelWrites);
+
+    public long DecisionPointsIndexed => Interlocked.Read(ref _decisionPointsIndexed);
+
+    internal void RecordLabelWrite(int pointsIndexed)
+    {
+        Interlocked.Increment(ref _labelWrites);
+        Interlocked.Add(ref _decisionPointsIndexed, pointsIndexed);
+    }
 
     /// <summary>Open decision points let go because their partition moved to another node in a rebalance (which restores and labels them).</summary>
     public long DecisionPointsHandedOver => Interlocked.Read(ref _decisionPointsHandedOver);

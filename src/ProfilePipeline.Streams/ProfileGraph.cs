@@ -30,6 +30,12 @@ public sealed record ProfileGraphParts(
     /// <summary>Labelling of decision points for the online learner (null: learning is off).</summary>
     public LabelSettings? Labels { get; init; }
 
+    /// <summary>
+    /// What the outputs await before each checkpoint or offset commit: the writes of the stages that make their state
+    /// durable at checkpoints (the label stage). Give it to the outputs the graph runs with.
+    /// </summary>
+    public CheckpointBarrier Checkpoints { get; init; } = new();
+
     /// <summary>Segment assignment and sampling (null: segments off).</summary>
     public SegmentScoring? Segments { get; init; }
 
@@ -85,7 +91,7 @@ public static class ProfileGraph
                 parts.Metrics.RecordStagePassed(1, batch.Count);
                 return batch;
             })
-            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Assignments) : Flow.Create<IReadOnlyList<PipelineItem>>())
+            .Via(parts.Labels is { } labels ? LabelStage.Create(labels, parts.Metrics, parts.Checkpoints, parts.Assignments) : Flow.Create<IReadOnlyList<PipelineItem>>())
             .SelectMany(batch => batch)
             .Via(Passed(parts.Metrics, 2))
             .Via(ScoreStage.Create(parts.Scorer, parts.Models, settings.ScoreBatch, parts.Segments))

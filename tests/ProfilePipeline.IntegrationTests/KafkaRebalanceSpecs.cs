@@ -191,7 +191,7 @@ public sealed class KafkaRebalanceSpecs(KafkaBroker broker) : IClassFixture<Kafk
                 Assignments = control.Assignments,
             };
             var outputs = KafkaOutputs.Create(kafka.Producer, _producer, new KafkaTopics(run.Events, run.Profiles, run.DeadLetters),
-                control, metrics, kafka.CommitBatch, kafka.CommitInterval);
+                control, metrics, kafka.CommitBatch, kafka.CommitInterval, parts.Checkpoints);
             var (_, _, completion) = ProfileGraph.Create(shape?.Invoke(records) ?? records, parts, outputs, graph).Run(_materializer);
             return (control, completion, metrics);
         }

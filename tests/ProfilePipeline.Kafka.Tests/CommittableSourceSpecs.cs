@@ -55,6 +55,31 @@ public sealed class CommittableSourceSpecs(KafkaBroker broker, Xunit.Abstraction
     }
 
     [Fact]
+    public async Task The_committer_commits_nothing_until_what_must_be_durable_first_is_and_then_everything_read()
+    {
+        const int count = 200;
+        var (topic, group) = Produce(count);
+        var materializer = Sys.Materializer();
+        var (control, source) = KafkaSource.CommittableSource(Consumer(topic, group), Trace).PreMaterialize(materializer);
+        var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var read = 0;
+
+        var committed = source
+            .Take(count)
+            .Select(r => { Interlocked.Increment(ref read); return r.Committable; })
+            .Via(KafkaCommitter.Batched(control, 1_000, TimeSpan.FromMilliseconds(20), Trace, beforeCommit: () => durable.Task))
+            .RunWith(Sink.Aggregate<int, int>(0, (sum, n) => sum + n), materializer);
+        await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref read) == count), TimeSpan.FromSeconds(30));
+        await Task.Delay(300); // several commit intervals
+        Assert.Empty(broker.Committed(group, topic, Partitions));
+
+        durable.SetResult();
+        Assert.Equal(count, await committed.WaitAsync(TimeSpan.FromSeconds(30)));
+        await control.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(broker.EndOffsets(topic, Partitions), broker.Committed(group, topic, Partitions));
+    }
+
+    [Fact]
     public async Task A_source_tells_the_partitions_it_is_assigned_and_those_it_finds_nothing_to_read_in()
     {
         const int count = 50;

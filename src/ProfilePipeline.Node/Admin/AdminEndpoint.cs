@@ -115,6 +115,8 @@ public sealed class AdminEndpoint : IAsyncDisposable
             decisionPointsRestored = metrics.DecisionPointsRestored,
             decisionPointsHandedOver = metrics.DecisionPointsHandedOver,
             decisionPointsUnlabelled = metrics.DecisionPointsUnlabelled,
+            decisionPointsIndexed = metrics.DecisionPointsIndexed,
+            labelWrites = metrics.LabelWrites,
             deadLetters = metrics.DeadLetters,
             deadLettersByReason = metrics.DeadLettersByReason.ToDictionary(),
             profilesWritten = metrics.ProfilesWritten,

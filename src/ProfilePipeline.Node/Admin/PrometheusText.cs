@@ -64,6 +64,10 @@ public static class PrometheusText
             metrics.DecisionPointsRestored);
         Counter(text, "profilepipeline_decision_points_handed_over_total",
             "Open decision points let go because their partition moved to another node in a rebalance.", metrics.DecisionPointsHandedOver);
+        Counter(text, "profilepipeline_label_writes_total",
+            "Writes of the label stage at checkpoints and commits: released labels to the learner, then open points to their index.", metrics.LabelWrites);
+        Counter(text, "profilepipeline_decision_points_indexed_total",
+            "Decision points written open to their partition's index (still open at a checkpoint after them).", metrics.DecisionPointsIndexed);
         Counter(text, "profilepipeline_decision_points_unlabelled_total",
             "Decision points never labelled: too many open (the oldest dropped), or taken after their horizon had closed.", metrics.DecisionPointsUnlabelled);
         Header(text, "profilepipeline_decision_points_open", "Decision points open on this node, waiting for the watermark to pass their horizon.", "gauge");

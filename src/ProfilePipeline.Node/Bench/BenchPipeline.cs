@@ -70,7 +70,7 @@ public static class BenchPipeline
         using var process = Process.GetCurrentProcess();
         var processorTime = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
-        var (_, _, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
+        var (_, _, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
             .Run(node.System.Materializer());
         await completion.ConfigureAwait(false);
         stopwatch.Stop();

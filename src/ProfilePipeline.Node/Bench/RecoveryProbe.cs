@@ -30,7 +30,7 @@ public sealed class RecoveryProbe(BenchOptions options, TextWriter console, Pseu
         using (var files = new OutputFiles(outputs, new CheckpointStore(Path.Combine(outputs, "checkpoint.json")), metrics))
         {
             var graph = GraphConfig.Graph(config);
-            var (_, _, completion) = ProfileGraph.Create(RecordSources.From(() => [firstRecord]), parts, files.AsFlow(graph.OutputBatch, graph.OutputInterval), graph)
+            var (_, _, completion) = ProfileGraph.Create(RecordSources.From(() => [firstRecord]), parts, files.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
                 .Run(node.System.Materializer());
             await completion.ConfigureAwait(false);
         }
