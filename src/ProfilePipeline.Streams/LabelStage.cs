@@ -54,8 +54,8 @@ public sealed record LabelSettings(DecisionPointSettings DecisionPoints, int Max
 /// followed up to then. The released labels are delivered to the learner (which persists them) first; then the
 /// partitions' durable indexes are told which points opened, which were marked purchased and which closed. So no
 /// checkpoint or commit covers a record whose labels and open points are not durable, and a point opened and labelled
-/// between two checkpoints (most are: the horizon passes in moments when the stream is read at full speed) is never
-/// written to the index at all. One write is under way at a time; a checkpoint asked for meanwhile is served by the next,
+/// between two checkpoints is never written to the index at all (when the stream is read at full speed, the horizon
+/// passes in moments of processing time). One write is under way at a time; a checkpoint asked for meanwhile is served by the next,
 /// which takes everything followed until it starts. Without a checkpoint a write starts <see cref="LabelSettings.WriteAfter"/>
 /// after the first record not yet written, or once <see cref="LabelSettings.WriteAtRecords"/> records wait. A failed
 /// write fails the stream, through the next batch and the next checkpoint.
