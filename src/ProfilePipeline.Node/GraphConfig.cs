@@ -59,7 +59,10 @@ public static class GraphConfig
                 g.GetInt("ask-attempts", 1)),
             g.GetInt("score-batch"),
             g.GetInt("output-batch"),
-            g.GetTimeSpan("output-interval"));
+            g.GetTimeSpan("output-interval"))
+        {
+            CheckpointInterval = g.GetTimeSpan("checkpoint-interval", TimeSpan.FromMilliseconds(200)),
+        };
         if (settings.Update.MaxBatch < 1 || settings.Update.Parallelism < 1 || settings.ScoreBatch < 1 || settings.OutputBatch < 1 || settings.Update.AskAttempts < 1)
             throw new ConfigurationException("profile-pipeline.graph: batch sizes and parallelism must be positive");
         return settings;

@@ -77,7 +77,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
     {
         stopwatch.Start();
         using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), parts.Metrics,
-            node.Erasures);
+            parts.Checkpoints, node.Erasures);
         eraser.Outputs = outputs;
         rebuilds.Outputs = outputs;
         var resumeAfter = outputs.Checkpoint.OffsetOf(input.SourceId);
@@ -86,7 +86,7 @@ public sealed class PipelineRunner(RunOptions options, TextWriter console)
         var source = RecordSources.From(() => input.Records(resumeAfter));
         if (options.Rate > 0 && options.Input is null)
             source = source.Throttle(options.Rate, TimeSpan.FromSeconds(1), Math.Max(1, options.Rate / 10), ThrottleMode.Shaping);
-        var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
+        var (_, drainSwitch, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, graph.CheckpointInterval), graph)
             .Run(node.System.Materializer());
         var drained = false;
         // A paused gate holds one record: let it through, or the drain would wait for it forever.

@@ -10,8 +10,12 @@ namespace ProfilePipeline.Streams;
 
 /// <summary>
 /// Writes profile updates to <c>profiles.jsonl</c>, dead letters to <c>dead-letters.jsonl</c> and decided actions to
-/// <c>actions.jsonl</c> in source order, then advances the checkpoint. The sink stage writes from one place; erasing a user (from the admin endpoint) takes
-/// the same lock, so a write is wholly before or wholly after an erasure.
+/// <c>actions.jsonl</c> in source order, and checkpoints them: the files' lengths with the offset of the last record
+/// written, saved at most every checkpoint interval, once the stages that write at checkpoints
+/// (<see cref="CheckpointBarrier"/>) have made their state durable up to it. The outputs do not wait for a checkpoint;
+/// a restart cuts off whatever was written after the last one and reads on from its offset. The sink stage writes from
+/// one place; erasing a user (from the admin endpoint) takes the same lock, so a write is wholly before or wholly after
+/// an erasure.
 /// </summary>
 public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublisher
 {
@@ -30,36 +34,99 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
     private readonly Erasures? _erasures;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Lock _lock = new();
+    private readonly CheckpointBarrier _before;
     private Checkpoint _checkpoint;
+    private Checkpoint _written;
+    private long _writtenVersion;
+    private long _savedVersion;
+    private long _checkpointStartedAt = Environment.TickCount64;
+    private Task _checkpointing = Task.CompletedTask;
+    private Exception? _checkpointFailed;
 
     /// <summary>Opens the outputs, cutting off whatever was written after the last checkpoint.</summary>
+    /// <param name="before">What each checkpoint waits for: the stages' writes of what they followed (the graph's <see cref="ProfileGraphParts.Checkpoints"/>).</param>
     /// <param name="erasures">Updates of users erased while they were in flight are not written (null: no erasures).</param>
-    public OutputFiles(string dataDirectory, CheckpointStore checkpoints, PipelineMetrics metrics, Erasures? erasures = null)
+    public OutputFiles(string dataDirectory, CheckpointStore checkpoints, PipelineMetrics metrics, CheckpointBarrier before, Erasures? erasures = null)
     {
         _checkpoints = checkpoints;
         _metrics = metrics;
+        _before = before;
         _erasures = erasures;
-        _checkpoint = checkpoints.Load();
+        _checkpoint = _written = checkpoints.Load();
         _profiles = OpenAt(Path.Combine(dataDirectory, ProfilesFile), _checkpoint.ProfilesBytes);
         _deadLetters = OpenAt(Path.Combine(dataDirectory, DeadLettersFile), _checkpoint.DeadLettersBytes);
         _actions = OpenAt(Path.Combine(dataDirectory, ActionsFile), _checkpoint.ActionsBytes);
     }
 
-    public Checkpoint Checkpoint => _checkpoint;
+    /// <summary>The last checkpoint saved.</summary>
+    public Checkpoint Checkpoint
+    {
+        get
+        {
+            lock (_lock)
+                return _checkpoint;
+        }
+    }
 
     /// <summary>
     /// The graph's output stage: writes in batches of up to <paramref name="batch"/> or every <paramref name="interval"/>,
-    /// each once <paramref name="checkpoints"/> has made the stages' state durable up to its last record, as the
-    /// checkpoint that ends the write covers it.
+    /// and starts a checkpoint after a batch when the last started <paramref name="checkpointEvery"/> ago or more (one at
+    /// a time; the writing goes on meanwhile). When the stream completes, a last checkpoint covers everything; a failed
+    /// checkpoint fails the stream.
     /// </summary>
-    public Flow<PipelineItem, int, NotUsed> AsFlow(int batch, TimeSpan interval, CheckpointBarrier checkpoints) =>
+    public Flow<PipelineItem, int, NotUsed> AsFlow(int batch, TimeSpan interval, TimeSpan checkpointEvery) =>
         Flow.Create<PipelineItem>()
             .GroupedWithin(batch, interval)
-            .SelectAsync(1, async items =>
+            .Select(items =>
             {
-                await checkpoints.BeforeCheckpointAsync().ConfigureAwait(false);
-                return Write(items as IReadOnlyList<PipelineItem> ?? items.ToList());
-            });
+                var written = Write(items as IReadOnlyList<PipelineItem> ?? items.ToList());
+                CheckpointWhenDue(checkpointEvery);
+                return written;
+            })
+            .Via(new FinishWith<int>(CheckpointAsync));
+
+    private void CheckpointWhenDue(TimeSpan every)
+    {
+        lock (_lock)
+        {
+            if (_checkpointFailed is { } failure)
+                throw new IOException("checkpointing the outputs failed", failure);
+            var now = Environment.TickCount64;
+            if (!_checkpointing.IsCompleted || now - _checkpointStartedAt < (long)every.TotalMilliseconds || _writtenVersion == _savedVersion)
+                return;
+            _checkpointStartedAt = now;
+            _checkpointing = CheckpointAsync();
+        }
+    }
+
+    /// <summary>
+    /// Saves the files as written now, once the stages' state is durable up to them: every record they hold has passed
+    /// those stages, so the stages' writes of what they followed cover it. A newer checkpoint saved meanwhile stays.
+    /// </summary>
+    public async Task CheckpointAsync()
+    {
+        Checkpoint written;
+        long version;
+        lock (_lock)
+            (written, version) = (_written, _writtenVersion);
+        try
+        {
+            await _before.BeforeCheckpointAsync().ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (version <= _savedVersion)
+                    return;
+                _checkpoints.Save(written);
+                (_checkpoint, _savedVersion) = (written, version);
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_lock)
+                _checkpointFailed ??= e;
+            throw;
+        }
+    }
 
     public int Write(IReadOnlyList<PipelineItem> batch)
     {
@@ -91,15 +158,15 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
         _deadLetters.Flush();
         _actions.Flush();
         var last = batch[^1].Position;
-        _checkpoint = new Checkpoint(_profiles.Length, _deadLetters.Length, _checkpoint.Sources.SetItem(last.SourceId, last.Offset))
+        _written = new Checkpoint(_profiles.Length, _deadLetters.Length, _written.Sources.SetItem(last.SourceId, last.Offset))
         {
             ActionsBytes = _actions.Length,
         };
-        _checkpoints.Save(_checkpoint);
+        _writtenVersion++;
     }
 
-    /// <summary>Appends rebuilt profiles to <c>profiles.jsonl</c> between two batches of the graph, and moves the checkpoint past them.</summary>
-    public Task<int> RepublishAsync(IReadOnlyList<ScoredProfile> profiles, CancellationToken cancellationToken)
+    /// <summary>Appends rebuilt profiles to <c>profiles.jsonl</c> between two batches of the graph, and checkpoints past them.</summary>
+    public async Task<int> RepublishAsync(IReadOnlyList<ScoredProfile> profiles, CancellationToken cancellationToken)
     {
         var written = 0;
         lock (_lock)
@@ -112,10 +179,11 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
                 written++;
             }
             _profiles.Flush();
-            _checkpoint = _checkpoint with { ProfilesBytes = _profiles.Length };
-            _checkpoints.Save(_checkpoint);
+            _written = _written with { ProfilesBytes = _profiles.Length };
+            _writtenVersion++;
         }
-        return Task.FromResult(written);
+        await CheckpointAsync().ConfigureAwait(false);
+        return written;
     }
 
     /// <summary>

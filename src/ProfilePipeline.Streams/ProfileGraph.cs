@@ -13,7 +13,14 @@ public sealed record ProfileGraphSettings(
     ProfileUpdateSettings Update,
     int ScoreBatch,
     int OutputBatch,
-    TimeSpan OutputInterval);
+    TimeSpan OutputInterval)
+{
+    /// <summary>
+    /// How often the output files are checkpointed (their lengths and the offset read up to), each checkpoint once the
+    /// stages that write at checkpoints have made their state durable; a restart reads on from the last one.
+    /// </summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+}
 
 /// <summary>The parts the graph joins; built once by the composition root.</summary>
 public sealed record ProfileGraphParts(

@@ -62,7 +62,7 @@ public static class BenchPipeline
         var metrics = new PipelineMetrics();
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node, metrics);
-        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), metrics);
+        using var outputs = new OutputFiles(dataDirectory, new CheckpointStore(Path.Combine(dataDirectory, "checkpoint.json")), metrics, parts.Checkpoints);
         var graph = GraphConfig.Graph(config);
         var source = shape is null ? RecordSources.From(() => records) : shape(records, metrics);
         var gc = GcActivity.Now();
@@ -70,7 +70,7 @@ public static class BenchPipeline
         using var process = Process.GetCurrentProcess();
         var processorTime = process.TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
-        var (_, _, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
+        var (_, _, completion) = ProfileGraph.Create(source, parts, outputs.AsFlow(graph.OutputBatch, graph.OutputInterval, graph.CheckpointInterval), graph)
             .Run(node.System.Materializer());
         await completion.ConfigureAwait(false);
         stopwatch.Stop();

@@ -27,10 +27,10 @@ public sealed class RecoveryProbe(BenchOptions options, TextWriter console, Pseu
         await using var node = await ClusterNode.StartAsync(config, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         var metrics = new PipelineMetrics();
         var parts = GraphConfig.Parts(config, pseudonymizer, sideData.Current, node, metrics);
-        using (var files = new OutputFiles(outputs, new CheckpointStore(Path.Combine(outputs, "checkpoint.json")), metrics))
+        using (var files = new OutputFiles(outputs, new CheckpointStore(Path.Combine(outputs, "checkpoint.json")), metrics, parts.Checkpoints))
         {
             var graph = GraphConfig.Graph(config);
-            var (_, _, completion) = ProfileGraph.Create(RecordSources.From(() => [firstRecord]), parts, files.AsFlow(graph.OutputBatch, graph.OutputInterval, parts.Checkpoints), graph)
+            var (_, _, completion) = ProfileGraph.Create(RecordSources.From(() => [firstRecord]), parts, files.AsFlow(graph.OutputBatch, graph.OutputInterval, graph.CheckpointInterval), graph)
                 .Run(node.System.Materializer());
             await completion.ConfigureAwait(false);
         }
