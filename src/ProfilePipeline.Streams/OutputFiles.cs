@@ -85,18 +85,21 @@ public sealed class OutputFiles : IDisposable, IOutputEraser, IProfileRepublishe
             })
             .Via(new FinishWith<int>(CheckpointAsync));
 
+    /// <summary>After each batch, from the stream's stage only (one call at a time): starts a checkpoint when one is due.</summary>
     private void CheckpointWhenDue(TimeSpan every)
     {
+        var now = Environment.TickCount64;
         lock (_lock)
         {
             if (_checkpointFailed is { } failure)
                 throw new IOException("checkpointing the outputs failed", failure);
-            var now = Environment.TickCount64;
             if (!_checkpointing.IsCompleted || now - _checkpointStartedAt < (long)every.TotalMilliseconds || _writtenVersion == _savedVersion)
                 return;
-            _checkpointStartedAt = now;
-            _checkpointing = CheckpointAsync();
         }
+        _checkpointStartedAt = now;
+        _checkpointing = CheckpointAsync();
+        // Its failure is seen by the next batch (through _checkpointFailed) and by the last checkpoint.
+        _checkpointing.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 
     /// <summary>
