@@ -7,6 +7,7 @@
 #
 # Needs perf (linux-perf) and python3. Prints the workers' shares of their own samples per group (perf-groups.py).
 set -euo pipefail
+here=$(dirname "$(realpath "$0")")   # before the cd below: $0 may be relative
 dll=$(realpath "$1"); configs=$(realpath "$2"); seconds=${3:-100}
 out=$(mktemp -d /tmp/perf-compare.XXXX)
 export DOTNET_PerfMapEnabled=1            # JIT-compiled methods by name in /tmp/perf-<pid>.map
@@ -25,4 +26,4 @@ wait "$bench"
 perf script -i "$out/perf.data" -F pid,ip,sym,dso > "$out/perf.txt" 2>/dev/null
 echo "bench output and samples in $out"
 grep 'durable: round' "$out/bench.out" || true
-python3 "$(dirname "$(realpath "$0")")/perf-groups.py" "$out/perf.txt"
+python3 "$here/perf-groups.py" "$out/perf.txt"
