@@ -63,14 +63,19 @@ public sealed class CommittableSourceSpecs(KafkaBroker broker, Xunit.Abstraction
         var (control, source) = KafkaSource.CommittableSource(Consumer(topic, group), Trace).PreMaterialize(materializer);
         var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var read = 0;
+        var asked = 0;
 
         var committed = source
             .Take(count)
             .Select(r => { Interlocked.Increment(ref read); return r.Committable; })
-            .Via(KafkaCommitter.Batched(control, 1_000, TimeSpan.FromMilliseconds(20), Trace, beforeCommit: () => durable.Task))
+            .Via(KafkaCommitter.Batched(control, 1_000, TimeSpan.FromMilliseconds(20), Trace, beforeCommit: () =>
+            {
+                Interlocked.Increment(ref asked);
+                return durable.Task;
+            }))
             .RunWith(Sink.Aggregate<int, int>(0, (sum, n) => sum + n), materializer);
-        await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref read) == count), TimeSpan.FromSeconds(30));
-        await Task.Delay(300); // several commit intervals
+        // Everything read, and the committer waiting before its commit of it.
+        await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref read) == count && Volatile.Read(ref asked) > 0), TimeSpan.FromSeconds(30));
         Assert.Empty(broker.Committed(group, topic, Partitions));
 
         durable.SetResult();

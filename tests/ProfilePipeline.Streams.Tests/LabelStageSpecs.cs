@@ -66,6 +66,16 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
         return (LabelStage.Create(settings, _metrics, checkpoints), checkpoints);
     }
 
+    /// <summary>Runs the stage on batches offered one by one; gives how many batches have come out so far.</summary>
+    private (ISourceQueueWithComplete<IReadOnlyList<PipelineItem>> Queue, Func<int> Passed, Task Done) Following(
+        Flow<IReadOnlyList<PipelineItem>, IReadOnlyList<PipelineItem>, Akka.NotUsed> stage)
+    {
+        var passed = 0;
+        var (queue, done) = Source.Queue<IReadOnlyList<PipelineItem>>(4, OverflowStrategy.Backpressure).Via(stage)
+            .ToMaterialized(Sink.ForEach<IReadOnlyList<PipelineItem>>(_ => Interlocked.Increment(ref passed)), Keep.Both).Run(_materializer);
+        return (queue, () => Volatile.Read(ref passed), done);
+    }
+
     [Fact]
     public async Task Batches_pass_without_waiting_for_a_write_and_a_checkpoint_waits_for_the_write_of_everything_followed_before_it()
     {
@@ -85,7 +95,7 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
         var checkpoint = checkpoints.BeforeCheckpointAsync();
         var delivered = await learner.Delivered.Task.WaitAsync(Timeout);
         Assert.Equal([("e0", false)], delivered.Select(l => (l.Point.EventId, l.Purchased)));
-        await Task.Delay(200);
+        await Task.Delay(200); // an absence (no checkpoint, no index write while the learner holds): nothing to await
         Assert.False(checkpoint.IsCompleted, "the checkpoint went ahead of the labels' delivery");
         Assert.Empty(_updates.All); // the index is written after the learner holds the labels
 
@@ -109,13 +119,11 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var learner = new RecordingLearner();
         var (stage, checkpoints) = Stage(learner);
-        var passed = 0;
-        var (queue, done) = Source.Queue<IReadOnlyList<PipelineItem>>(4, OverflowStrategy.Backpressure).Via(stage)
-            .ToMaterialized(Sink.ForEach<IReadOnlyList<PipelineItem>>(_ => Interlocked.Increment(ref passed)), Keep.Both).Run(_materializer);
+        var (queue, passed, done) = Following(stage);
 
         // ann's point, and her purchase 10 minutes later, within the horizon: open and marked at the first checkpoint.
         await queue.OfferAsync([Record(0, "ann", 0, BehaviorType.CartAdd, point: true), Record(1, "ann", 10, BehaviorType.Purchase)]);
-        await Eventually(() => Volatile.Read(ref passed) == 1);
+        await AwaitConditionAsync(() => Task.FromResult(passed() == 1), Timeout);
         await checkpoints.BeforeCheckpointAsync().WaitAsync(Timeout);
         Assert.Empty(learner.Labels);
         var opened = Assert.Single(_updates.All);
@@ -123,7 +131,7 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
 
         // Labelled positive by the watermark (bob's event 40 minutes on): delivered, then closed, at the next checkpoint.
         await queue.OfferAsync([Record(2, "bob", 40)]);
-        await Eventually(() => Volatile.Read(ref passed) == 2);
+        await AwaitConditionAsync(() => Task.FromResult(passed() == 2), Timeout);
         Assert.Empty(learner.Labels);
         await checkpoints.BeforeCheckpointAsync().WaitAsync(Timeout);
         Assert.Equal([("e0", true)], learner.Labels.Select(l => (l.Point.EventId, l.Purchased)));
@@ -143,7 +151,7 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
         await Source.Single<IReadOnlyList<PipelineItem>>([Record(0, "ann", 0, BehaviorType.CartAdd, point: true)]).Via(stage)
             .RunWith(Sink.Ignore<IReadOnlyList<PipelineItem>>(), _materializer).WaitAsync(Timeout);
 
-        await Eventually(() => _updates.All.Count == 1);
+        await AwaitConditionAsync(() => Task.FromResult(_updates.All.Count == 1), Timeout);
         Assert.Equal(["e0"], _updates.All[0].Opened.Select(o => o.Point.EventId));
     }
 
@@ -152,11 +160,9 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var learner = new FailingLearner();
         var (stage, checkpoints) = Stage(learner);
-        var passed = 0;
-        var (queue, done) = Source.Queue<IReadOnlyList<PipelineItem>>(4, OverflowStrategy.Backpressure).Via(stage)
-            .ToMaterialized(Sink.ForEach<IReadOnlyList<PipelineItem>>(_ => Interlocked.Increment(ref passed)), Keep.Both).Run(_materializer);
+        var (queue, passed, done) = Following(stage);
         await queue.OfferAsync([Record(0, "ann", 0, BehaviorType.CartAdd, point: true), Record(1, "bob", 40)]);
-        await Eventually(() => Volatile.Read(ref passed) == 1);
+        await AwaitConditionAsync(() => Task.FromResult(passed() == 1), Timeout);
 
         var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => checkpoints.BeforeCheckpointAsync().WaitAsync(Timeout));
         Assert.Equal(FailingLearner.Reason, failed.Message);
@@ -169,17 +175,6 @@ public sealed class LabelStageSpecs : Akka.TestKit.Xunit2.TestKit
 
     private static IEnumerable<Exception> Causes(Exception e) =>
         e is AggregateException all ? all.InnerExceptions.SelectMany(Causes) : e.InnerException is { } inner ? [e, .. Causes(inner)] : [e];
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (waited.Elapsed > Timeout)
-                throw new TimeoutException("the condition did not hold within " + Timeout);
-            await Task.Delay(20);
-        }
-    }
 
     /// <summary>Holds the first delivery until released.</summary>
     private sealed class HeldLearner : ILabelSink

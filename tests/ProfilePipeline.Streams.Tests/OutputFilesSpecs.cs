@@ -34,13 +34,18 @@ public sealed class OutputFilesSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public async Task Records_are_written_at_once_and_checkpointed_once_the_stages_writes_before_the_checkpoint_are_done()
     {
         var durable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _checkpoints.Register(() => durable.Task);
+        var asked = 0;
+        _checkpoints.Register(() =>
+        {
+            Interlocked.Increment(ref asked);
+            return durable.Task;
+        });
 
         var done = Source.From(Enumerable.Range(0, 5).Select(i => Refused(i)))
             .Via(_outputs.AsFlow(100, TimeSpan.FromMilliseconds(10), checkpointEvery: TimeSpan.Zero))
             .RunWith(Sink.Ignore<int>(), Sys.Materializer());
-        await AwaitConditionAsync(() => Task.FromResult(DeadLettersWritten() == 5), Timeout);
-        await Task.Delay(300); // many output intervals
+        // Every record written, a checkpoint waiting after the first batch and the last one waiting at the end.
+        await AwaitConditionAsync(() => Task.FromResult(DeadLettersWritten() == 5 && Volatile.Read(ref asked) == 2), Timeout);
         Assert.False(done.IsCompleted, "the stream ended before its last checkpoint");
         Assert.Equal(-1, _store.Load().OffsetOf(Input));
 
