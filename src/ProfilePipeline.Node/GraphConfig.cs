@@ -61,10 +61,12 @@ public static class GraphConfig
             g.GetInt("output-batch"),
             g.GetTimeSpan("output-interval"))
         {
-            CheckpointInterval = g.GetTimeSpan("checkpoint-interval", TimeSpan.FromMilliseconds(200)),
+            CheckpointInterval = g.GetTimeSpan("checkpoint-interval"),
         };
         if (settings.Update.MaxBatch < 1 || settings.Update.Parallelism < 1 || settings.ScoreBatch < 1 || settings.OutputBatch < 1 || settings.Update.AskAttempts < 1)
             throw new ConfigurationException("profile-pipeline.graph: batch sizes and parallelism must be positive");
+        if (settings.CheckpointInterval < TimeSpan.Zero)
+            throw new ConfigurationException("profile-pipeline.graph: checkpoint-interval must not be negative");
         return settings;
     }
 

@@ -33,7 +33,7 @@ public sealed record LearningConfig(bool Enabled, DecisionPointSettings Decision
             var maxOpen = c.GetInt("max-open-decision-points");
             if (maxOpen < 1)
                 throw new ArgumentException("max-open-decision-points must be positive");
-            var writeAfter = c.GetTimeSpan("label-write-after", TimeSpan.FromSeconds(1));
+            var writeAfter = c.GetTimeSpan("label-write-after");
             if (writeAfter <= TimeSpan.Zero)
                 throw new ArgumentException("label-write-after must be positive");
             return new LearningConfig(c.GetBoolean("enabled"), points, learner, maxOpen) { LabelWriteAfter = writeAfter };
