@@ -262,7 +262,7 @@ public sealed class UserProfileActor : UntypedPersistentActor
     /// <summary>Right after <paramref name="e"/> is folded: the decision point it is, if any, with the features as of it.</summary>
     private void TakeDecisionPoint(BehaviorEvent e, bool startsSession)
     {
-        if (_settings.DecisionPoints!.KindOf(e, startsSession) is not { } kind)
+        if (_settings.DecisionPoints!.KindOf(e, startsSession, _recentPoints.NewestAt) is not { } kind)
             return;
         var point = new DecisionPoint(_userId, e.EventId, e.Timestamp, kind, _state.PropensityVector());
         (_pointsTaken ??= ImmutableArray.CreateBuilder<DecisionPoint>(1)).Add(point);

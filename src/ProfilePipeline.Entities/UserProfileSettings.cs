@@ -24,7 +24,10 @@ public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEv
         {
             return new DecisionPointSettings(
                 c.GetBoolean("decision-points.cart-add"), c.GetBoolean("decision-points.session-start"), c.GetDouble("decision-points.view-sample-rate"),
-                horizon ?? c.GetTimeSpan("horizon"), c.GetTimeSpan("label-lateness")).Validate();
+                horizon ?? c.GetTimeSpan("horizon"), c.GetTimeSpan("label-lateness"))
+            {
+                MinGap = c.GetTimeSpan("decision-points.min-gap"),
+            }.Validate();
         }
         catch (ArgumentException e)
         {

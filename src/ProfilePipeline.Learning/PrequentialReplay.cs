@@ -46,6 +46,7 @@ public static class PrequentialReplay
     {
         var started = System.Diagnostics.Stopwatch.StartNew();
         var states = new Dictionary<string, ProfileState>(StringComparer.Ordinal);
+        var previousPoints = new Dictionary<string, long>(StringComparer.Ordinal); // each user's newest decision point
         var decisionPoints = settings.DecisionPoints.Validate();
         var tracker = new LabelTracker(decisionPoints.Horizon, decisionPoints.LabelLateness, maxPending: 2_000_000);
         var learner = new OnlineLearner(settings.Learner, RuleBasedPropensityModel.Instance);
@@ -83,9 +84,11 @@ public static class PrequentialReplay
             {
                 state.ApplyInPlace(recorded, (applied, startsSession) =>
                 {
-                    if (decisionPoints.KindOf(applied, startsSession) is not { } kind)
+                    var previous = previousPoints.TryGetValue(applied.UserId, out var at) ? at : (long?)null;
+                    if (decisionPoints.KindOf(applied, startsSession, previous) is not { } kind)
                         return;
                     pointCount++;
+                    previousPoints[applied.UserId] = applied.Timestamp;
                     tracker.Add(new DecisionPoint(applied.UserId, applied.EventId, applied.Timestamp, kind, state.PropensityVector()));
                 });
             }

@@ -225,7 +225,7 @@ public class ProfileStateFoldProperties
                     continue;
                 state.ApplyInPlace(recorded, (e, startsSession) =>
                 {
-                    if (everyEvent.KindOf(e, startsSession) is not null)
+                    if (everyEvent.KindOf(e, startsSession, previousPointAt: null) is not null)
                         taken.Add((e.Position.Offset, state.PropensityVector())); // what the entity takes
                 });
             }

@@ -30,8 +30,8 @@ public sealed class DecisionPointSpecs : TestKit, IClassFixture<SqliteJournalFix
         };
     }
 
-    private async Task<IActorRef> IncarnationAsync(string user) =>
-        Sys.ActorOf(UserProfileActor.Props(user, _settings, _erasures ??= await TestErasures.LoadAsync(TestErasures.Registry(Sys))));
+    private async Task<IActorRef> IncarnationAsync(string user, UserProfileSettings? settings = null) =>
+        Sys.ActorOf(UserProfileActor.Props(user, settings ?? _settings, _erasures ??= await TestErasures.LoadAsync(TestErasures.Registry(Sys))));
 
     private static BehaviorEvent Event(string user, int i, BehaviorType type) => new(
         $"{user}-e{i}", user, type, Start + i * Minute, "i", "c", "b", type == BehaviorType.Purchase ? 20m : null, 1, null, null, null,
@@ -65,6 +65,30 @@ public sealed class DecisionPointSpecs : TestKit, IClassFixture<SqliteJournalFix
         Assert.All(fromSnapshot.Outcomes, outcome => Assert.Equal(EventOutcome.Redelivered, outcome));
         Assert.Equal([cart.EventId, $"{user}-e4"], fromSnapshot.DecisionPoints.Select(p => p.EventId));
         AssertSamePoint(taken, fromSnapshot.DecisionPoints[0]);
+        await third.GracefulStop(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task The_min_gap_counts_from_the_last_point_taken_before_a_restart_from_the_journal_and_from_a_snapshot()
+    {
+        const string user = "gil";
+        var settings = _settings with { DecisionPoints = _settings.DecisionPoints! with { MinGap = TimeSpan.FromMinutes(5) } };
+        var first = await IncarnationAsync(user, settings);
+        Assert.Equal([$"{user}-e1"], (await RecordAsync(first, user, Event(user, 1, BehaviorType.CartAdd))).DecisionPoints.Select(p => p.EventId));
+        await first.GracefulStop(TimeSpan.FromSeconds(5));
+
+        // Recovered from the journal (one event, no snapshot yet): minute 3 is within the gap after minute 1, minute 6 is not.
+        var second = await IncarnationAsync(user, settings);
+        Assert.Empty((await RecordAsync(second, user, Event(user, 3, BehaviorType.CartAdd))).DecisionPoints);
+        Assert.Equal([$"{user}-e6"], (await RecordAsync(second, user, Event(user, 6, BehaviorType.CartAdd))).DecisionPoints.Select(p => p.EventId));
+        Assert.Empty((await RecordAsync(second, user, Event(user, 7, BehaviorType.View))).DecisionPoints);
+        await second.GracefulStop(TimeSpan.FromSeconds(5));
+
+        // Three events applied by this incarnation: a snapshot holds the recent points; the gap counts from minute 6 after it.
+        await AwaitConditionAsync(() => Task.FromResult(_db.CountRows("snapshot", "profile-" + user) >= 1), Timeout);
+        var third = await IncarnationAsync(user, settings);
+        var afterSnapshot = await RecordAsync(third, user, Event(user, 10, BehaviorType.CartAdd), Event(user, 11, BehaviorType.CartAdd));
+        Assert.Equal([$"{user}-e11"], afterSnapshot.DecisionPoints.Select(p => p.EventId));
         await third.GracefulStop(TimeSpan.FromSeconds(5));
     }
 

@@ -37,6 +37,23 @@ public sealed class PrequentialReplaySpecs
     }
 
     [Fact]
+    public void Each_users_decision_points_are_the_min_gap_apart_counted_per_user()
+    {
+        var start = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var offset = 0L;
+        BehaviorEvent CartAdd(string user, int minute) => new($"{user}-{minute}", user, BehaviorType.CartAdd, start + minute * 60_000L, "i", "c", "b",
+            null, 1, null, null, null, BehaviorEvent.NoAttributes, new SourcePosition("spec", offset++));
+        // Interleaved: ann's carts at minutes 0, 1, 2, 6, 9, 11; bob's at 3, 4, 8, 9.
+        var events = new[] { CartAdd("ann", 0), CartAdd("ann", 1), CartAdd("ann", 2), CartAdd("bob", 3), CartAdd("bob", 4), CartAdd("ann", 6),
+            CartAdd("bob", 8), CartAdd("ann", 9), CartAdd("bob", 9), CartAdd("ann", 11) };
+        DecisionPointSettings Gap(int minutes) => Settings.DecisionPoints with { MinGap = TimeSpan.FromMinutes(minutes) };
+
+        Assert.Equal(10, PrequentialReplay.Run(events, Settings with { DecisionPoints = Gap(0) }).DecisionPoints);
+        // 5 minutes: ann at 0, 6 and 11, bob at 3 and 8.
+        Assert.Equal(5, PrequentialReplay.Run(events, Settings with { DecisionPoints = Gap(5) }).DecisionPoints);
+    }
+
+    [Fact]
     public void A_concept_shift_is_measured_and_the_learner_does_better_than_the_model_frozen_at_the_shift()
     {
         var settings = new GeneratorSettings { Events = 200_000, Users = 3_000, Seed = 5, ConceptShiftAt = 0.5 };

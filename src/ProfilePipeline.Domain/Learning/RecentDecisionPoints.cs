@@ -13,9 +13,13 @@ public sealed class RecentDecisionPoints(int capacity = RecentDecisionPoints.Def
 
     public int Count => _points.Count;
 
+    /// <summary>The event time of the newest point, null if there is none.</summary>
+    public long? NewestAt { get; private set; }
+
     public void Add(DecisionPoint point)
     {
         _points.Enqueue(point);
+        NewestAt = point.At;
         while (_points.Count > capacity)
             _points.Dequeue();
     }
@@ -23,7 +27,11 @@ public sealed class RecentDecisionPoints(int capacity = RecentDecisionPoints.Def
     /// <summary>The point the event took, if it took one and is among the most recent.</summary>
     public DecisionPoint? Find(string eventId) => _points.FirstOrDefault(p => p.EventId == eventId);
 
-    public void Clear() => _points.Clear();
+    public void Clear()
+    {
+        _points.Clear();
+        NewestAt = null;
+    }
 
     /// <summary>Layout 1: count, then per point event id, time, kind, and its features; the user is the entity's.</summary>
     public byte[] ToBytes()
