@@ -28,7 +28,7 @@ public sealed record BenchOptions
 
     /// <summary>
     /// `--compare`: unmeasured runs of each worker before the rounds. After one, the JIT was still compiling in the
-    /// measured runs, more so with learning: ML.NET's code, which runs only in the fits (one every 5,000 labels), was
+    /// measured runs, more so with learning: ML.NET's code, which runs only in the fits (one every `mini-batch` labels), was
     /// still being recompiled at its optimised tier in a process's fifth run. After three, it compiled for a fraction of
     /// a second a run.
     /// </summary>
