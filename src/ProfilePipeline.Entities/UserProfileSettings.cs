@@ -20,13 +20,24 @@ public sealed record UserProfileSettings(ProfileSettings Profile, int SnapshotEv
         var c = config.GetConfig("profile-pipeline.learning");
         if (c is null || c.IsEmpty || !c.GetBoolean("enabled"))
             return null;
+        TimeSpan Duration(string key)
+        {
+            try
+            {
+                return c.GetTimeSpan(key);
+            }
+            catch (FormatException e)
+            {
+                throw new ConfigurationException($"profile-pipeline.learning.{key}: {e.Message} (a duration such as 0s, 5m or 2h)");
+            }
+        }
         try
         {
             return new DecisionPointSettings(
                 c.GetBoolean("decision-points.cart-add"), c.GetBoolean("decision-points.session-start"), c.GetDouble("decision-points.view-sample-rate"),
-                horizon ?? c.GetTimeSpan("horizon"), c.GetTimeSpan("label-lateness"))
+                horizon ?? Duration("horizon"), Duration("label-lateness"))
             {
-                MinGap = c.GetTimeSpan("decision-points.min-gap"),
+                MinGap = Duration("decision-points.min-gap"),
             }.Validate();
         }
         catch (ArgumentException e)

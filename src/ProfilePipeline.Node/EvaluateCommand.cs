@@ -87,7 +87,7 @@ public static class EvaluateCommand
     {
         var c = CultureInfo.InvariantCulture;
         string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", c);
-        o.WriteLine(string.Create(c, $"evaluate: {source}; horizon {learning.DecisionPoints.Horizon}; {r.Elapsed.TotalSeconds:F1} s"));
+        o.WriteLine(string.Create(c, $"evaluate: {source}; horizon {learning.DecisionPoints.Horizon}; decision points at least {learning.DecisionPoints.MinGap} apart, a fit every {learning.Learner.MiniBatch:N0} labels; {r.Elapsed.TotalSeconds:F1} s"));
         o.WriteLine(string.Create(c,
             $"events {r.Events:N0}, decision points {r.DecisionPoints:N0}, labelled {r.Labelled:N0} (positive {r.Positives:N0} = {(r.Labelled == 0 ? 0 : (double)r.Positives / r.Labelled):P1}), too late {r.TooLate:N0}, dropped {r.Dropped:N0}"));
         var m = r.Online;
