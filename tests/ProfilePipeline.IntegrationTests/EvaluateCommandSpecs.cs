@@ -22,12 +22,12 @@ public sealed partial class EvaluateCommandSpecs : IDisposable
         return (exitCode, node.Output);
     }
 
-    [GeneratedRegex(@"decision points ([\d,]+), labelled ([\d,]+)")]
-    private static partial Regex Counts();
+    [GeneratedRegex(@"decision points ([\d,]+),")]
+    private static partial Regex DecisionPoints();
 
-    private static long PointsIn(string output) =>
-        long.Parse(Counts().Match(output) is { Success: true } m ? m.Groups[1].Value.Replace(",", "") : throw new Xunit.Sdk.XunitException("no counts in:\n" + output),
-            System.Globalization.CultureInfo.InvariantCulture);
+    private static long PointsIn(string output) => DecisionPoints().Match(output) is { Success: true } m
+        ? long.Parse(m.Groups[1].Value.Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture)
+        : throw new Xunit.Sdk.XunitException("no decision points in:\n" + output);
 
     [Fact]
     public async Task Evaluate_reports_the_gap_and_fit_it_ran_with_takes_fewer_points_with_a_gap_and_names_a_gap_it_cannot_read()
